@@ -1,0 +1,48 @@
+# Sportello: `make run` serves the demo, `make test` runs the suite on PostgreSQL.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+SIZE ?= 100000
+
+.PHONY: install run serve messages test test-fast lint format bench drills browsers clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+messages: install
+	$(BIN)/python manage.py compile_translations
+
+# The embedded default: SQLite and a filesystem broker unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
+run: export DEBUG ?= 1
+run: install messages
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) collectstatic --noinput -v0
+	@echo "Sportello on http://127.0.0.1:8000 (worker and scheduler in the background; Ctrl-C stops all)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/celery -A casework worker --beat --pool=solo --loglevel=INFO & \
+	  $(MANAGE) runserver 127.0.0.1:8000
+
+test: export DATABASE_URL = $(TEST_DATABASE_URL)
+test: install messages
+	$(BIN)/python -m pytest -m "not slow" --create-db -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf var/ .hypothesis/

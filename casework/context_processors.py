@@ -1,0 +1,7 @@
+"""Template context shared by every page."""
+
+from .roles import roles_of
+
+
+def roles(request):
+    return {"roles": roles_of(getattr(request, "user", None))}

@@ -1,0 +1,39 @@
+"""Validators for Italian identifiers used by the federation's registry."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+
+def partita_iva_check_digit(first_ten: str) -> int:
+    """The eleventh digit of a partita IVA, computed from the first ten (Luhn variant)."""
+    total = 0
+    for index, char in enumerate(first_ten):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def normalise_tax_code(value: str) -> str:
+    value = (value or "").strip().upper().replace(" ", "")
+    return value.removeprefix("IT")
+
+
+def validate_tax_code(value: str) -> None:
+    """A cooperative's tax code is its 11-digit partita IVA / codice fiscale numerico."""
+    code = normalise_tax_code(value)
+    if len(code) != 11 or not code.isdigit():
+        raise ValidationError(
+            _("The tax code must be 11 digits (partita IVA); got “%(value)s”."),
+            code="tax_code_format",
+            params={"value": value},
+        )
+    if partita_iva_check_digit(code[:10]) != int(code[10]):
+        raise ValidationError(
+            _("“%(value)s” is not a valid partita IVA: the check digit does not match."),
+            code="tax_code_checksum",
+            params={"value": value},
+        )
