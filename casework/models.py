@@ -111,6 +111,26 @@ class PracticeArea(models.Model):
         blank=True,
         help_text=_("Shown to cooperatives when they open a case in this area."),
     )
+    default_priority = models.CharField(
+        _("priority when no triage rule matches"),
+        max_length=8,
+        choices=[
+            ("low", _("Low")),
+            ("normal", _("Normal")),
+            ("high", _("High")),
+            ("urgent", _("Urgent")),
+        ],
+        blank=True,
+        help_text=_(
+            "Leave empty to send cases that no triage rule decides to a supervisor for triage."
+        ),
+    )
+    confirmation_days = models.PositiveSmallIntegerField(
+        _("business days to confirm a resolution"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("After these business days without an answer the case closes by itself."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -412,7 +432,9 @@ class OpeningHours(models.Model):
 class Closure(models.Model):
     """An extra closure of an office (e.g. Christmas Eve afternoon, a strike, a move)."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="closures")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.CASCADE, related_name="closures"
+    )
     starts_at = models.DateTimeField(_("closed from"))
     ends_at = models.DateTimeField(_("closed until"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -488,6 +510,9 @@ class CaseCounter(models.Model):
             models.UniqueConstraint(fields=["prefix", "year"], name="case_counter_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last_number}"
+
 
 class Case(models.Model):
     class RejectionReason(models.TextChoices):
@@ -552,9 +577,7 @@ class Case(models.Model):
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    confirmation_due_at = models.DateTimeField(
-        _("closes by itself at"), null=True, blank=True
-    )
+    confirmation_due_at = models.DateTimeField(_("closes by itself at"), null=True, blank=True)
 
     # SLA clocks, computed by the services at each event and stored so that "at risk" and
     # "breached" are indexed range queries rather than a computation over every open case.
@@ -565,9 +588,10 @@ class Case(models.Model):
     first_response_warn_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
     resolution_warn_at = models.DateTimeField(null=True, blank=True)
-    # Business minutes consumed before the current running stretch of each clock.
-    first_response_consumed = models.PositiveIntegerField(default=0)
-    resolution_consumed = models.PositiveIntegerField(default=0)
+    # Business seconds consumed before the current running stretch of each clock (seconds, so
+    # that pausing and resuming many times never drifts by rounding).
+    first_response_elapsed_seconds = models.PositiveIntegerField(default=0)
+    resolution_elapsed_seconds = models.PositiveIntegerField(default=0)
     # When the clocks last started running (None while paused or stopped).
     clock_running_since = models.DateTimeField(null=True, blank=True)
     sla_paused_at = models.DateTimeField(null=True, blank=True)
@@ -765,6 +789,9 @@ class SlaPause(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.reason} {self.started_at:%Y-%m-%d %H:%M}"
+
 
 class Rating(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="rating")
@@ -785,6 +812,9 @@ class Rating(models.Model):
                 violation_error_message=_("The score must be from 1 to 5."),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.score}/5"
 
 
 class TriageRule(models.Model):
@@ -835,3 +865,70 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique"),
         ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class UserProfile(models.Model):
+    """Per-person preferences that the auth user does not carry (language of e-mails)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+
+    class Meta:
+        verbose_name = _("user profile")
+        verbose_name_plural = _("user profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"
+
+
+class Notification(models.Model):
+    """An e-mail to send, written in the same transaction as the change it reports (outbox).
+
+    The delivery task sends pending rows after the commit, so a rolled-back change never
+    e-mails anyone and a failed e-mail never rolls a change back; `dedupe_key` makes each
+    transition notify each person once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    email = models.EmailField(_("e-mail"))
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=250)
+    body = models.TextField(_("text"))
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="notification_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.email}"

@@ -97,8 +97,9 @@ def roles_of(user) -> Roles:
             user_id=user.pk,
             is_admin=user.is_superuser,
             cooperative_ids=frozenset(
-                Membership.objects.filter(user=user, cooperative__membership_status="active")
-                .values_list("cooperative_id", flat=True)
+                Membership.objects.filter(
+                    user=user, cooperative__membership_status="active"
+                ).values_list("cooperative_id", flat=True)
             ),
             consultant=consultant,
             consultant_area_ids=frozenset(consultant.areas.values_list("id", flat=True))

@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "casework",
-    "workflows",
+    "workflows.apps.WorkflowsConfig",
     "api",
 ]
 

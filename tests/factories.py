@@ -91,6 +91,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class ConsultantFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Consultant
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     office = factory.SubFactory(OfficeFactory)
@@ -105,6 +106,7 @@ class ConsultantFactory(factory.django.DjangoModelFactory):
 class SupervisorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Supervisor
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     all_areas = True

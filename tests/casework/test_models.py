@@ -18,7 +18,12 @@ def test_valid_partita_iva_is_accepted(value):
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
-    [("00488410011", "check digit"), ("1234", "11 digits"), ("ABCDEFGHIJK", "11 digits"), ("", "11")],
+    [
+        ("00488410011", "check digit"),
+        ("1234", "11 digits"),
+        ("ABCDEFGHIJK", "11 digits"),
+        ("", "11"),
+    ],
 )
 def test_invalid_tax_code_is_refused_with_reason(value, fragment):
     with pytest.raises(ValidationError) as refused:

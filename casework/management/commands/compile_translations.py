@@ -24,4 +24,6 @@ class Command(BaseCommand):
                     write_mo(mo_file, catalog, use_fuzzy=False)
                 compiled += 1
                 self.stdout.write(f"compiled {po_path} ({len(catalog)} messages)")
-        self.stdout.write(self.style.SUCCESS(f"{compiled} catalogue(s) compiled, others up to date."))
+        self.stdout.write(
+            self.style.SUCCESS(f"{compiled} catalogue(s) compiled, others up to date.")
+        )

@@ -1,0 +1,67 @@
+"""E-mails about cases, written to the outbox in the recipient's language and sent after commit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from .models import Case, Notification, UserProfile
+
+
+def language_of(user) -> str:
+    language = (
+        UserProfile.objects.filter(user=user).values_list("language", flat=True).first()
+        if user is not None
+        else None
+    )
+    return language or settings.LANGUAGE_CODE
+
+
+def notify(*, case: Case, recipients, kind: str, dedupe: str, context: dict | None = None) -> int:
+    """Queue one e-mail per recipient; a dedupe key already used means it was queued before.
+
+    The template `emails/<kind>.txt` starts with the subject line; it is rendered in the
+    recipient's language. Internal notes are never passed to templates meant for cooperatives.
+    """
+    queued = 0
+    for user in {u for u in recipients if u is not None and u.email}:
+        with translation.override(language_of(user)):
+            text = render_to_string(
+                f"emails/{kind}.txt",
+                {
+                    "case": case,
+                    "user": user,
+                    "base_url": settings.SPORTELLO_BASE_URL,
+                    **(context or {}),
+                },
+            ).strip()
+        subject, _, body = text.partition("\n")
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    case=case,
+                    recipient=user,
+                    email=user.email,
+                    kind=kind,
+                    subject=subject.strip()[:250],
+                    body=body.strip(),
+                    dedupe_key=f"{dedupe}:{user.pk}"[:200],
+                )
+        except IntegrityError:
+            continue
+        queued += 1
+    if queued:
+        transaction.on_commit(_deliver_soon)
+    return queued
+
+
+def _deliver_soon() -> None:
+    # By name: the domain does not import the workflow layer that owns the Celery tasks.
+    from casework.celery import app
+
+    try:
+        app.send_task("workflows.tasks.deliver_notifications")
+    except Exception:  # noqa: BLE001 - the periodic delivery picks the rows up if the broker is down
+        pass

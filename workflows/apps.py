@@ -1,0 +1,10 @@
+"""The case process on viewflow, and the Celery tasks that move it on time."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkflowsConfig(AppConfig):
+    name = "workflows"
+    verbose_name = _("Case process")
+    default_auto_field = "django.db.models.BigAutoField"

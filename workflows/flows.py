@@ -1,0 +1,98 @@
+"""The case process as a graph: it declares the steps, the casework services decide."""
+
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from casework import services
+from casework.models import Case, CaseStatus
+
+from .models import CaseProcess, FollowUpProcess
+from .views import task_page
+
+
+def _status_is(*statuses):
+    # Read the row: the services change the case through their own locked instance.
+    return lambda activation: Case.objects.filter(
+        pk=activation.process.case_id, status__in=statuses
+    ).exists()
+
+
+def _assignee(activation):
+    return Case.objects.select_related("assignee").get(pk=activation.process.case_id).assignee
+
+
+class CaseFlow(flow.Flow):
+    process_class = CaseProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Assistance case")
+    process_description = _("From a cooperative's request to a confirmed resolution.")
+
+    start = flow.StartHandle(this.start_case).Next(this.needs_triage)
+
+    needs_triage = flow.If(_status_is(CaseStatus.TRIAGE)).Then(this.triage).Else(this.route_case)
+    triage = (
+        flow.View(task_page)
+        .Annotation(title=_("Triage"), summary_template="{{ process.case.reference }}")
+        .Next(this.after_triage)
+    )
+    after_triage = (
+        flow.If(_status_is(CaseStatus.REJECTED)).Then(this.rejected).Else(this.route_case)
+    )
+
+    route_case = flow.Function(this.route).Next(this.was_routed)
+    was_routed = flow.If(_status_is(CaseStatus.ASSIGNED)).Then(this.work).Else(this.assign_manually)
+    assign_manually = flow.View(task_page).Annotation(title=_("Assign manually")).Next(this.work)
+
+    work = (
+        flow.View(task_page)
+        .Annotation(title=_("Work on the case"))
+        .Assign(_assignee)
+        .Next(this.after_work)
+    )
+    after_work = (
+        flow.Switch()
+        .Case(this.await_information, _status_is(CaseStatus.WAITING))
+        .Case(this.await_confirmation, _status_is(CaseStatus.RESOLVED))
+        .Case(this.assign_manually, _status_is(CaseStatus.UNASSIGNED))
+        .Default(this.cancelled)
+    )
+    await_information = (
+        flow.Handle(this.noop).Annotation(title=_("Waiting for the cooperative")).Next(this.work)
+    )
+    await_confirmation = (
+        flow.Handle(this.noop)
+        .Annotation(title=_("Waiting for confirmation"))
+        .Next(this.after_confirmation)
+    )
+    after_confirmation = flow.If(_status_is(CaseStatus.CLOSED)).Then(this.closed).Else(this.work)
+
+    closed = flow.End()
+    rejected = flow.End()
+    cancelled = flow.End()
+
+    def start_case(self, activation, case):
+        activation.process.case = case
+        return activation.process
+
+    def route(self, activation):
+        services.case_route(case=activation.process.case)
+
+    def noop(self, activation, **kwargs):
+        """The service already changed the case; the handle only moves the process on."""
+
+
+class FollowUpFlow(flow.Flow):
+    """A low rating asks a supervisor of the area to look into the case."""
+
+    process_class = FollowUpProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Follow-up of a low rating")
+
+    start = flow.StartHandle(this.start_follow_up).Next(this.review)
+    review = flow.View(task_page).Annotation(title=_("Follow up a low rating")).Next(this.done)
+    done = flow.End()
+
+    def start_follow_up(self, activation, case):
+        activation.process.case = case
+        return activation.process

@@ -1,0 +1,323 @@
+"""The one path to a change of a case: pages and API call these, never the services directly.
+
+Each function locks the case row, calls the casework service that decides and records, then moves
+the viewflow process (completes the human task, or runs the handle that was waiting), all in one
+transaction. Lock order is always case row, then process row.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from viewflow.workflow.exceptions import FlowLockFailed
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from casework import services
+from casework.errors import ConflictError, ForbiddenError, NotFoundError
+from casework.models import Case, CaseStatus
+from casework.roles import roles_of
+
+from .flows import CaseFlow, FollowUpFlow
+from .models import CaseProcess
+
+ACTIVE = (STATUS.NEW, STATUS.ASSIGNED)
+
+
+def _lock_case(case: Case | int) -> Case:
+    pk = case.pk if isinstance(case, Case) else case
+    try:
+        return Case.objects.select_for_update(of=("self",)).get(pk=pk)
+    except Case.DoesNotExist as missing:
+        raise NotFoundError(_("No such case.")) from missing
+
+
+def _process_of(case: Case) -> CaseProcess:
+    process = CaseProcess.objects.filter(case=case).first()
+    if process is None:
+        raise ConflictError(_("The case has no process."), code="no_process")
+    return process
+
+
+def active_task(case: Case, node) -> Task | None:
+    return (
+        Task.objects.filter(process__caseprocess__case=case, flow_task=node, status__in=ACTIVE)
+        .order_by("-created")
+        .first()
+    )
+
+
+def _complete(task: Task, user) -> None:
+    """Finish a human task programmatically: the service has already checked who may do it."""
+    try:
+        with task.activation() as activation:
+            if activation.task.status == STATUS.NEW:
+                activation.assign(user)
+            activation.start(None)
+            activation.execute()
+    except FlowLockFailed as busy:
+        raise ConflictError(_("The case is busy, try again."), code="busy") from busy
+
+
+def _run_handle(case: Case, node) -> None:
+    task = active_task(case, node)
+    if task is None:
+        raise ConflictError(_("The process is not waiting for this step."), code="not_waiting")
+    node.run(task)
+
+
+# --- Intake and triage ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_case(**kwargs) -> Case:
+    case = services.case_open(**kwargs)
+    CaseFlow.start.run(case=case)
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def triage_case(*, case, actor, priority, area=None, specialty=None) -> Case:
+    case = _lock_case(case)
+    task = active_task(case, CaseFlow.triage)
+    services.case_triage(case=case, actor=actor, area=area, specialty=specialty, priority=priority)
+    if task is None:
+        raise ConflictError(_("The case is not in triage."), code="not_triage")
+    _complete(task, actor)
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def reject_case(*, case, actor, reason, explanation) -> Case:
+    case = _lock_case(case)
+    task = active_task(case, CaseFlow.triage)
+    services.case_reject(case=case, actor=actor, reason=reason, explanation=explanation)
+    if task is None:
+        raise ConflictError(_("The case is not in triage."), code="not_triage")
+    _complete(task, actor)
+    case.refresh_from_db()
+    return case
+
+
+# --- Assignment and the task queue ---------------------------------------------------------
+
+
+@transaction.atomic
+def assign_case(*, case, actor, consultant) -> Case:
+    """A supervisor assigns or reassigns; the open work task follows the new assignee."""
+    case = _lock_case(case)
+    services.case_assign(case=case, actor=actor, consultant=consultant)
+    manual = active_task(case, CaseFlow.assign_manually)
+    work = active_task(case, CaseFlow.work)
+    if manual is not None:
+        _complete(manual, actor)
+    elif work is not None:
+        with work.activation() as activation:
+            if activation.task.status == STATUS.NEW:
+                activation.assign(consultant)
+            else:
+                activation.reassign(user=consultant)
+    case.refresh_from_db()
+    return case
+
+
+def _lock_task(task: Task | int) -> tuple[Task, Case | None]:
+    pk = task.pk if isinstance(task, Task) else task
+    process_id = Task.objects.filter(pk=pk).values_list("process_id", flat=True).first()
+    if process_id is None:
+        raise NotFoundError(_("No such task."))
+    case_id = CaseProcess.objects.filter(pk=process_id).values_list("case_id", flat=True).first()
+    case = _lock_case(case_id) if case_id else None
+    return Task.objects.select_related("process").get(pk=pk), case
+
+
+def _task_case(task: Task) -> Case | None:
+    process = task.process.coerced
+    return getattr(process, "case", None)
+
+
+@transaction.atomic
+def claim_task(*, task, actor) -> Task:
+    """Take a task from a queue; of two people claiming at once, exactly one gets it."""
+    task, case = _lock_task(task)
+    if task.status != STATUS.NEW or task.owner_id is not None:
+        raise ConflictError(_("This task has already been claimed."), code="already_claimed")
+    case = case or _task_case(task)
+    if case is None:
+        raise NotFoundError(_("No such task."))
+    roles = roles_of(actor)
+    if task.flow_task is CaseFlow.work:
+        services.case_claim(case=case, actor=actor)
+    elif not roles.supervises_area(case.area_id):
+        raise ForbiddenError(_("Only a supervisor of this area may take this task."))
+    with task.activation() as activation:
+        activation.assign(actor)
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def release_task(*, task, actor) -> Task:
+    """Put a task one holds back in its queue."""
+    task, case = _lock_task(task)
+    if task.status != STATUS.ASSIGNED or task.owner_id is None:
+        raise ConflictError(_("This task is not claimed."), code="not_claimed")
+    roles = roles_of(actor)
+    case = case or _task_case(task)
+    if task.owner_id != actor.pk and not (case and roles.supervises_area(case.area_id)):
+        raise ForbiddenError(_("Only whoever holds the task may release it."))
+    if task.flow_task is CaseFlow.work:
+        services.case_release(case=case, actor=actor)
+    with task.activation() as activation:
+        activation.unassign()
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def hand_back(*, case, actor, reason) -> Case:
+    """The consultant returns the case to a supervisor for reassignment."""
+    case = _lock_case(case)
+    work = active_task(case, CaseFlow.work)
+    services.case_release(case=case, actor=actor, hand_back=True, reason=reason)
+    if work is None:
+        raise ConflictError(_("The case is not being worked on."), code="not_assigned")
+    _complete(work, actor)
+    case.refresh_from_db()
+    return case
+
+
+# --- Expert work ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_message(*, case, author, body, internal=False):
+    """A message; a member's answer to a request for information brings the case back."""
+    case = _lock_case(case)
+    roles = roles_of(author)
+    if (
+        not internal
+        and case.status == CaseStatus.WAITING
+        and roles.is_member_of(case.cooperative_id)
+        and not roles.is_staff_role
+    ):
+        message = services.case_provide_info(case=case, actor=author, body=body)
+        _run_handle(case, CaseFlow.await_information)
+        return message
+    return services.case_post_message(case=case, author=author, body=body, internal=internal)
+
+
+@transaction.atomic
+def provide_info(*, case, actor, body):
+    case = _lock_case(case)
+    message = services.case_provide_info(case=case, actor=actor, body=body)
+    _run_handle(case, CaseFlow.await_information)
+    return message
+
+
+def acknowledge(*, case, actor, body=""):
+    return services.case_acknowledge(case=case, actor=actor, body=body)
+
+
+def record_time(*, case, actor, minutes, note=""):
+    return services.case_record_time(case=case, actor=actor, minutes=minutes, note=note)
+
+
+@transaction.atomic
+def request_info(*, case, actor, question) -> Case:
+    case = _lock_case(case)
+    work = active_task(case, CaseFlow.work)
+    services.case_request_info(case=case, actor=actor, question=question)
+    if work is None:
+        raise ConflictError(_("The case is not being worked on."), code="not_assigned")
+    _complete(work, actor)
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def resolve(*, case, actor, outcome, summary, minutes_spent=0) -> Case:
+    case = _lock_case(case)
+    work = active_task(case, CaseFlow.work)
+    services.case_resolve(
+        case=case, actor=actor, outcome=outcome, summary=summary, minutes_spent=minutes_spent
+    )
+    if work is None:
+        raise ConflictError(_("The case is not being worked on."), code="not_assigned")
+    _complete(work, actor)
+    case.refresh_from_db()
+    return case
+
+
+# --- The cooperative's answer --------------------------------------------------------------
+
+
+@transaction.atomic
+def confirm(*, case, actor) -> Case:
+    case = _lock_case(case)
+    services.case_confirm(case=case, actor=actor)
+    _run_handle(case, CaseFlow.await_confirmation)
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def reopen(*, case, actor, reason) -> Case:
+    case = _lock_case(case)
+    services.case_reopen(case=case, actor=actor, reason=reason)
+    _run_handle(case, CaseFlow.await_confirmation)
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def auto_close(*, case) -> Case | None:
+    case = _lock_case(case)
+    closed = services.case_auto_close(case=case)
+    if closed is None:
+        return None
+    _run_handle(case, CaseFlow.await_confirmation)
+    return closed
+
+
+@transaction.atomic
+def rate(*, case, actor, score, comment=""):
+    case = _lock_case(case)
+    rating = services.case_rate(case=case, actor=actor, score=score, comment=comment)
+    if rating.score <= services.settings.SPORTELLO_LOW_RATING:
+        FollowUpFlow.start.run(case=case)
+    return rating
+
+
+# --- Supervision ---------------------------------------------------------------------------
+
+
+def change_priority(*, case, actor, priority) -> Case:
+    return services.case_change_priority(case=case, actor=actor, priority=priority)
+
+
+@transaction.atomic
+def cancel(*, case, actor, reason) -> Case:
+    case = _lock_case(case)
+    services.case_cancel(case=case, actor=actor, reason=reason)
+    process = _process_of(case)
+    CaseFlow.instance.cancel(process)
+    case.refresh_from_db()
+    return case
+
+
+@transaction.atomic
+def complete_follow_up(*, task, actor, note) -> Task:
+    task, _case = _lock_task(task)
+    process = task.process.coerced
+    if task.flow_task is not FollowUpFlow.review or task.status not in ACTIVE:
+        raise ConflictError(_("This follow-up is already done."), code="done")
+    if not roles_of(actor).supervises_area(process.case.area_id):
+        raise ForbiddenError(_("Only a supervisor of this area may do this."))
+    process.note = (note or "").strip()
+    process.save(update_fields=["note"])
+    services.events.record(process.case, services.Kind.FOLLOW_UP, actor=actor, note=process.note)
+    _complete(task, actor)
+    return task
