@@ -621,6 +621,24 @@ class Case(models.Model):
                 name="case_confirmation_due",
                 condition=Q(status="resolved"),
             ),
+            # The SLA watch: each index holds only running cases not yet marked for its
+            # transition, so the sweep's range scans touch only what is newly due.
+            *[
+                models.Index(
+                    fields=[f"{clock}_{instant}_at"],
+                    name=f"case_watch_{short}_{instant}",
+                    condition=Q(
+                        status__in=["triage", "unassigned", "assigned"],
+                        clock_running_since__isnull=False,
+                        **{f"{clock}_{mark}_at__isnull": True},
+                        **(
+                            {"first_response_at__isnull": True} if clock == "first_response" else {}
+                        ),
+                    ),
+                )
+                for clock, short in (("first_response", "fr"), ("resolution", "res"))
+                for instant, mark in (("warn", "warned"), ("due", "breached"))
+            ],
         ]
         constraints = [
             models.CheckConstraint(

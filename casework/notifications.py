@@ -62,6 +62,6 @@ def _deliver_soon() -> None:
     from casework.celery import app
 
     try:
-        app.send_task("workflows.tasks.deliver_notifications")
+        app.signature("workflows.tasks.deliver_notifications").delay()
     except Exception:  # noqa: BLE001 - the periodic delivery picks the rows up if the broker is down
         pass

@@ -73,7 +73,7 @@ class Candidate:
 
     @property
     def has_room(self) -> bool:
-        return self.active_cases <= self.capacity
+        return self.active_cases < self.capacity
 
     @property
     def load(self) -> str:

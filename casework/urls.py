@@ -12,4 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("work/", include("workflows.urls")),
+    path("", include("casework.portal_urls")),
 ]

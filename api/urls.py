@@ -1,0 +1,4 @@
+"""REST API v1 routes."""
+
+app_name = "api"
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The cooperative portal and the supervisor dashboard."""
+
+urlpatterns: list = []
