@@ -150,6 +150,10 @@ def _sweep_one(transition: Transition, now: datetime, limit: int) -> int:
         # The case's single state follows: breached wins over at risk, which wins over on track.
         if transition.kind == "breached":
             Case.objects.filter(pk__in=marked).update(sla_state=SlaState.BREACHED)
+            # Past the due instant, "at risk" is stale news: the breach is the one message.
+            Case.objects.filter(
+                pk__in=marked, **{f"{transition.clock}_warned_at__isnull": True}
+            ).update(**{f"{transition.clock}_warned_at": now})
         else:
             Case.objects.filter(pk__in=marked, sla_state=SlaState.ON_TRACK).update(
                 sla_state=SlaState.AT_RISK

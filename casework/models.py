@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .validators import normalise_tax_code, validate_tax_code
+from .validators import TaxCodeField, normalise_tax_code, validate_tax_code
 
 User = settings.AUTH_USER_MODEL
 
@@ -57,7 +57,7 @@ class Cooperative(models.Model):
         CEASED = "ceased", _("Ceased")
 
     name = models.CharField(_("name"), max_length=200)
-    tax_code = models.CharField(
+    tax_code = TaxCodeField(
         _("tax code (partita IVA)"), max_length=11, unique=True, validators=[validate_tax_code]
     )
     office = models.ForeignKey(
@@ -326,7 +326,7 @@ class SlaPolicy(models.Model):
         _("resolution target (business minutes)"), validators=[MinValueValidator(1)]
     )
     warning_percent = models.PositiveSmallIntegerField(
-        _("warning threshold (% elapsed)"),
+        _("warning threshold (percentage elapsed)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
@@ -868,6 +868,10 @@ class TriageRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area}: {self.keyword or self.specialty} → {self.get_priority_display()}"
+
+    def clean(self) -> None:
+        if self.specialty_id and self.area_id and self.specialty.area_id != self.area_id:
+            raise ValidationError({"specialty": _("The specialty belongs to another area.")})
 
 
 class IdempotencyKey(models.Model):

@@ -156,7 +156,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sportello <sportello
 SPORTELLO_BASE_URL = env.str("SPORTELLO_BASE_URL", default="http://127.0.0.1:8000")
 
 # Celery: with no broker configured, the filesystem transport needs no server at all.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost/")
 _BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("out", "processed", "control"):

@@ -132,8 +132,8 @@ def _holiday_dates(subdiv: str | None, include_national: bool, year: int) -> fro
     local = holidays.IT(subdiv=subdiv, years=year)
     if include_national:
         return frozenset(local)
-    # A patron day can fall on a national holiday (Bologna's San Petronio is also San Francesco,
-    # 4 October): it is still the office's own holiday, so compare names rather than dates.
+    # A patron day can fall on a national holiday (Bologna's San Petronio shares 4 October with
+    # San Francesco): it is still the office's own holiday, so compare names rather than dates.
     return frozenset(
         day for day in local if set(local.get_list(day)) - set(national.get_list(day) or ())
     )
@@ -269,7 +269,7 @@ class BusinessCalendar:
         return year
 
     def _cover(self, first: int, last: int | None = None) -> _Span:
-        """A span containing both instants (plus a year of margin either side for what follows)."""
+        """A span containing both instants; the first one also gets a year either side."""
         low = self._year_of(first)
         high = self._year_of(last) if last is not None else low
         with self._lock:

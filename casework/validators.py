@@ -1,6 +1,7 @@
 """Validators for Italian identifiers used by the federation's registry."""
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,3 +38,11 @@ def validate_tax_code(value: str) -> None:
             code="tax_code_checksum",
             params={"value": value},
         )
+
+
+class TaxCodeField(models.CharField):
+    """A partita IVA: spaces and an "IT" prefix are dropped before it is validated and stored."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_tax_code(value) if value else value

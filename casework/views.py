@@ -1,24 +1,612 @@
-"""Pages shared by every role: the home page that sends each person to their work."""
+"""Pages: the home that sends each role to its place, the cooperative portal, the supervisor
+dashboard and the per-cooperative report (with its CSV export).
 
+Views are thin: they read through selectors and `casework.reports`, and every change of a case goes
+through `workflows.process`; a refusal of the domain (`CaseError`) becomes a form error or a
+message on the page, never a 500.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from .models import CaseStatus
+from workflows import process
+
+from . import reports
+from .attachments import (
+    attachment_add,
+    attachment_visible_to,
+    attachments_visible_to,
+    sanitize_filename,
+)
+from .errors import CaseError
+from .forms import (
+    CooperativeSwitchForm,
+    IntakeForm,
+    RatingForm,
+    ReopenForm,
+    ReplyForm,
+)
+from .models import OPEN_STATUSES, Attachment, Case, CaseStatus, PracticeArea, Rating
 from .roles import roles_of
-from .selectors import case_list_for
+from .selectors import can_read_internal, case_list_for, cooperatives_of, messages_visible_to
+from .templatetags import charts
+from .templatetags.portal import work_case_path, work_path
+
+SESSION_COOPERATIVE = "portal_cooperative_id"
+PAGE_SIZE = 20
+# Filters of the member's list beyond the single statuses: what is still going on, and what
+# waits on the cooperative itself (an answer, or a confirmation).
+STATUS_GROUPS = {
+    "open": OPEN_STATUSES,
+    "mine": (CaseStatus.WAITING, CaseStatus.RESOLVED),
+}
+
+
+# --- Home ----------------------------------------------------------------------------------
+
+
+def place_of(user) -> str | None:
+    """Where a user works: the dashboard, the workspace or the portal (None: no role yet)."""
+    roles = roles_of(user)
+    if roles.is_admin or roles.is_supervisor:
+        return reverse("dashboard")
+    if roles.is_consultant:
+        return work_path("inbox", "/work/")
+    if roles.is_member:
+        return reverse("portal-cases")
+    return None
 
 
 @login_required
 def home(request):
+    place = place_of(request.user)
+    if place is not None:
+        return redirect(place)
+    # Logged in but with no role (e.g. a membership not yet approved): say so, kindly.
+    return render(request, "casework/home.html", status=200)
+
+
+# --- Cooperative portal --------------------------------------------------------------------
+
+
+def member_page(view=None, *, staff_target=None):
+    """The portal is for cooperative members; staff go to their own pages, others are refused.
+
+    `staff_target(kwargs)` names where staff go instead (e.g. the workspace's page of the same
+    case); by default their home.
+    """
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            roles = roles_of(request.user)
+            if not roles.is_member:
+                if roles.is_staff_role:
+                    return redirect(staff_target(kwargs) if staff_target else "home")
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def portal_cooperatives(request):
+    """The member's cooperatives and the one the portal shows (kept in the session).
+
+    The session holds only an id; it is honoured only while it is one of the user's own
+    cooperatives, so a stale or forged value falls back to the first cooperative.
+    """
+    cooperatives = list(cooperatives_of(request.user).order_by("name"))
+    chosen_id = request.session.get(SESSION_COOPERATIVE)
+    current = next((c for c in cooperatives if c.pk == chosen_id), cooperatives[0])
+    return current, cooperatives
+
+
+def _member_case(request, pk: int) -> Case:
+    """A case of one of the member's cooperatives, or 404 (never a hint that it exists)."""
     roles = roles_of(request.user)
-    cases = case_list_for(request.user).order_by("-created_at", "-id")
-    status = request.GET.get("status", "")
-    if status in CaseStatus.values:
-        cases = cases.filter(status=status)
-    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    case = (
+        case_list_for(request.user).filter(pk=pk, cooperative_id__in=roles.cooperative_ids).first()
+    )
+    if case is None:
+        raise Http404(_("No such case."))
+    return case
+
+
+def _case_list_page(request, *, switch_form=None, status=200):
+    current, cooperatives = portal_cooperatives(request)
+    cases = case_list_for(request.user).filter(cooperative=current).order_by("-created_at", "-id")
+    chosen = request.GET.get("status", "")
+    if chosen in STATUS_GROUPS:
+        cases = cases.filter(status__in=STATUS_GROUPS[chosen])
+    elif chosen in CaseStatus.values:
+        cases = cases.filter(status=chosen)
+    else:
+        chosen = ""
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    waiting_on_us = Case.objects.filter(
+        cooperative=current, status__in=STATUS_GROUPS["mine"]
+    ).count()
     return render(
         request,
-        "casework/home.html",
-        {"page": page, "roles": roles, "statuses": CaseStatus.choices, "status": status},
+        "portal/case_list.html",
+        {
+            "cooperative": current,
+            "cooperatives": cooperatives,
+            "switch_form": switch_form
+            or CooperativeSwitchForm(user=request.user, initial={"cooperative": current.pk}),
+            "page": page,
+            "status": chosen,
+            "statuses": CaseStatus.choices,
+            "waiting_on_us": waiting_on_us,
+            "now": timezone.now(),
+        },
+        status=status,
     )
+
+
+@member_page
+@require_GET
+def portal_cases(request):
+    return _case_list_page(request)
+
+
+@member_page
+@require_POST
+def portal_switch_cooperative(request):
+    form = CooperativeSwitchForm(request.POST, user=request.user)
+    if not form.is_valid():
+        # Only the user's own cooperatives are valid choices: anything else changes nothing.
+        messages.error(request, _("You can only switch to one of your own cooperatives."))
+        return _case_list_page(request, switch_form=form, status=400)
+    cooperative = form.cleaned_data["cooperative"]
+    request.session[SESSION_COOPERATIVE] = cooperative.pk
+    messages.success(request, _("Now showing the cases of %(name)s.") % {"name": cooperative.name})
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("portal-cases")
+    return redirect(target)
+
+
+def _discard_stored(attachments: list[Attachment]) -> None:
+    """Files written before a rollback have no row any more: remove them from disk."""
+    for attachment in attachments:
+        attachment.file.storage.delete(attachment.file.name)
+
+
+def _attach_all(case, user, files, *, message=None, stored: list[Attachment]) -> None:
+    for upload in files:
+        stored.append(attachment_add(case=case, uploaded_by=user, file=upload, message=message))
+
+
+@member_page
+def portal_case_new(request):
+    current, cooperatives = portal_cooperatives(request)
+    if request.method == "POST":
+        form = IntakeForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            stored: list[Attachment] = []
+            try:
+                with transaction.atomic():
+                    case = process.open_case(
+                        requester=request.user,
+                        cooperative=data["cooperative"],
+                        area=data["area"],
+                        specialty=data["specialty"],
+                        subject=data["subject"],
+                        description=data["description"],
+                        priority=data["priority"],
+                    )
+                    _attach_all(case, request.user, data["documents"], stored=stored)
+            except CaseError as refused:
+                _discard_stored(stored)
+                form.add_error(None, str(refused))
+            else:
+                request.session[SESSION_COOPERATIVE] = case.cooperative_id
+                messages.success(
+                    request,
+                    _("Your case %(ref)s has been opened. We will keep you posted here.")
+                    % {"ref": case.reference},
+                )
+                return redirect("portal-case", pk=case.pk)
+    else:
+        form = IntakeForm(user=request.user, initial={"cooperative": current.pk})
+    areas = PracticeArea.objects.filter(is_active=True).order_by("position", "name")
+    return render(
+        request,
+        "portal/case_new.html",
+        {
+            "form": form,
+            "areas": areas,
+            "cooperative": current,
+            "several_cooperatives": len(cooperatives) > 1,
+        },
+    )
+
+
+def _case_page(request, case: Case, *, status: int = 200, **forms):
+    show_internal = can_read_internal(request.user, case)
+    visible_attachments = Attachment.objects.order_by("created_at", "id")
+    if not show_internal:
+        visible_attachments = visible_attachments.filter(internal=False)
+    conversation = list(
+        messages_visible_to(request.user, case).prefetch_related(
+            Prefetch("attachments", queryset=visible_attachments)
+        )
+    )
+    # While the case waits on the cooperative, the last public message is the consultant's
+    # question: any answer from the cooperative would have ended the wait.
+    question = None
+    if case.status == CaseStatus.WAITING:
+        question = next((m for m in reversed(conversation) if not m.internal), None)
+    documents = attachments_visible_to(request.user, case).filter(message__isnull=True)
+    rating = Rating.objects.filter(case=case).first()
+    # A refusal shows at the top of the page, whichever section its form is in (or is no longer
+    # shown in, because the case moved on meanwhile).
+    action_errors = [error for form in forms.values() for error in form.non_field_errors()]
+    context = {
+        "action_errors": action_errors,
+        "case": case,
+        "conversation": conversation,
+        "question": question,
+        "documents": documents,
+        "rating": rating,
+        "now": timezone.now(),
+        "reply_form": forms.get("reply_form") or ReplyForm(),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "rating_form": forms.get("rating_form") or RatingForm(),
+        "can_write": case.status
+        in (CaseStatus.TRIAGE, CaseStatus.UNASSIGNED, CaseStatus.ASSIGNED, CaseStatus.WAITING),
+        "can_answer": case.status in (CaseStatus.RESOLVED,),
+        "can_rate": case.status == CaseStatus.CLOSED and rating is None,
+    }
+    return render(request, "portal/case_detail.html", context, status=status)
+
+
+@member_page(staff_target=lambda kwargs: work_case_path(kwargs["pk"]))
+@require_GET
+def portal_case(request, pk):
+    return _case_page(request, _member_case(request, pk))
+
+
+@member_page
+@require_POST
+def portal_case_reply(request, pk):
+    case = _member_case(request, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        files = form.cleaned_data["documents"]
+        body = form.cleaned_data["body"].strip() or _("Documents sent: %(names)s") % {
+            "names": ", ".join(sanitize_filename(upload.name) for upload in files)
+        }
+        was_waiting = case.status == CaseStatus.WAITING
+        stored: list[Attachment] = []
+        try:
+            with transaction.atomic():
+                message = process.post_message(case=case, author=request.user, body=body)
+                _attach_all(case, request.user, files, message=message, stored=stored)
+        except CaseError as refused:
+            _discard_stored(stored)
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                _("Thank you: your answer has been sent and the case is back with the consultant.")
+                if was_waiting
+                else _("Your message has been sent."),
+            )
+            return redirect(reverse("portal-case", args=[case.pk]) + "#conversation")
+    return _case_page(request, case, reply_form=form)
+
+
+@member_page
+@require_POST
+def portal_case_confirm(request, pk):
+    case = _member_case(request, pk)
+    try:
+        process.confirm(case=case, actor=request.user)
+    except CaseError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Thank you: the case is closed."))
+    return redirect("portal-case", pk=case.pk)
+
+
+@member_page
+@require_POST
+def portal_case_reopen(request, pk):
+    case = _member_case(request, pk)
+    form = ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            process.reopen(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+        except CaseError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, _("The case is open again and back with the consultant."))
+            return redirect("portal-case", pk=case.pk)
+    return _case_page(request, case, reopen_form=form)
+
+
+@member_page
+@require_POST
+def portal_case_rate(request, pk):
+    case = _member_case(request, pk)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            process.rate(
+                case=case,
+                actor=request.user,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except CaseError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, _("Thank you for your rating."))
+            return redirect("portal-case", pk=case.pk)
+    return _case_page(request, case, rating_form=form)
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk):
+    """A document, to whoever may see its case (internal ones to staff only); else 404."""
+    attachment = attachment_visible_to(request.user, pk)
+    if attachment is None:
+        raise Http404(_("No such document."))
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as missing:
+        raise Http404(_("The document is no longer available.")) from missing
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Supervisor dashboard ------------------------------------------------------------------
+
+
+def _dashboard_charts(data: dict) -> dict:
+    history = data["backlog_history"]
+    week = data["week"]
+    compliance = data["compliance"]
+    outcomes = data["outcomes"]
+    return {
+        "backlog": charts.line_chart(
+            [row["day"] for row in history],
+            [(_("Open cases"), [row["backlog"] for row in history])],
+            title=_("Open cases at the end of each day, last %(n)d days") % {"n": len(history)},
+            label_header=_("Day"),
+        ),
+        "week": charts.column_chart(
+            [row["day"] for row in week],
+            [
+                (_("Cases opened"), [row["opened"] for row in week]),
+                (_("Cases closed"), [row["closed"] for row in week]),
+            ],
+            title=_("Cases opened and closed, last %(n)d days") % {"n": len(week)},
+            label_header=_("Day"),
+        ),
+        "compliance": charts.bar_chart(
+            [(row["name"], row["percent"]) for row in compliance],
+            title=_("Resolved on time by area, last %(n)d days") % {"n": data["compliance_days"]},
+            value_name=_("Resolved on time"),
+            label_header=_("Area"),
+            unit="%",
+            max_value=100,
+        ),
+        "outcomes": charts.stacked_bar_chart(
+            [(row["name"], row["values"]) for row in outcomes["rows"]],
+            outcomes["outcomes"],
+            title=_("Outcomes of the cooperatives with the most resolved cases"),
+            label_header=_("Cooperative"),
+        ),
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    if not reports.can_see_dashboard(request.user):
+        raise PermissionDenied
+    roles = roles_of(request.user)
+    data = reports.dashboard(request.user)
+    areas = (
+        None
+        if roles.supervises_all
+        else list(
+            PracticeArea.objects.filter(id__in=roles.supervised_area_ids).values_list(
+                "name", flat=True
+            )
+        )
+    )
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "data": data,
+            "charts": _dashboard_charts(data),
+            "scope_areas": areas,
+            "queue_url": work_path("queue", "/work/queue/"),
+            "now": timezone.now(),
+        },
+    )
+
+
+# --- Cooperative report --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def report_cooperatives(request):
+    """The cooperatives whose report one may open: all for staff, one's own for members."""
+    roles = roles_of(request.user)
+    cooperatives = reports.cooperatives_for_report(request.user)
+    if not roles.is_staff_role:
+        own = list(cooperatives.order_by("name")[:2])
+        if not own:
+            raise Http404
+        if len(own) == 1:
+            return redirect("report-cooperative", pk=own[0].pk)
+    query = request.GET.get("q", "").strip()
+    if query:
+        cooperatives = cooperatives.filter(Q(name__icontains=query) | Q(tax_code__icontains=query))
+    cooperatives = (
+        cooperatives.select_related("office")
+        .annotate(
+            cases_total=Count("cases"),
+            cases_open=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES)),
+        )
+        .order_by("name")
+    )
+    page = Paginator(cooperatives, 50).get_page(request.GET.get("page"))
+    return render(request, "dashboard/cooperative_list.html", {"page": page, "q": query})
+
+
+def _report_rows(report: dict) -> list[tuple[str, object]]:
+    """The headline figures in the order the page and the CSV show them (same values)."""
+    return [
+        (_("Cases"), report["cases"]),
+        (_("Open cases"), report["open"]),
+        (_("Cancelled or not accepted"), report["cancelled"]),
+        (_("Resolved cases"), report["resolved"]),
+        (_("Resolved on time"), report["resolved_on_time"]),
+        (_("SLA compliance (% resolved on time)"), report["sla_compliance_percent"]),
+        (_("First response on time (%)"), report["first_response_compliance_percent"]),
+        (
+            _("Median first response (business minutes)"),
+            report["median_first_response_minutes"],
+        ),
+        (_("Median resolution (business minutes)"), report["median_resolution_minutes"]),
+        (_("Satisfaction (average, 1–5)"), report["satisfaction_average"]),
+        (_("Ratings"), report["ratings"]),
+        (_("Minutes of consulting delivered"), report["minutes_delivered"]),
+    ]
+
+
+def _cell(value) -> str:
+    """A CSV cell as the page shows it; text that a spreadsheet would run as a formula is quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(formats.localize(value, use_l10n=True))
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def report_csv(report: dict) -> HttpResponse:
+    """The report as CSV, UTF-8 with a BOM so that Excel reads accents right.
+
+    Numbers are written as the page shows them in the user's language; the separator follows
+    the decimal mark, as spreadsheets expect: `;` with a decimal comma (Italian), `,` with a
+    decimal point (English).
+    """
+    delimiter = ";" if formats.get_format("DECIMAL_SEPARATOR") == "," else ","
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = slugify(report["cooperative"]["name"]) or "cooperative"
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="report-{name}-{stamp}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=delimiter, lineterminator="\r\n")
+
+    def row(*cells):
+        writer.writerow([_cell(cell) for cell in cells])
+
+    row(_("Cooperative"), report["cooperative"]["name"])
+    row(_("Tax code"), report["cooperative"]["tax_code"])
+    row(_("Generated on"), formats.date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT"))
+    row()
+    row(_("Figure"), _("Value"))
+    for label, value in _report_rows(report):
+        row(label, value)
+    row()
+    row(_("Score"), _("Ratings"))
+    for item in report["satisfaction_distribution"]:
+        row(item["score"], item["count"])
+    row()
+    row(
+        _("Area"),
+        _("Cases"),
+        _("Open"),
+        _("Resolved"),
+        _("Resolved on time"),
+        _("SLA compliance (%)"),
+        _("Minutes"),
+    )
+    for area in report["by_area"]:
+        row(
+            area["name"],
+            area["total"],
+            area["open"],
+            area["resolved"],
+            area["on_time"],
+            area["percent"],
+            area["minutes"],
+        )
+    row()
+    row(_("Area"), _("Outcome"), _("Cases"))
+    for item in report["by_outcome"]:
+        row(item["area_name"], item["outcome_label"], item["n"])
+    return response
+
+
+@login_required
+@require_GET
+def report_cooperative(request, pk, export=False):
+    """One cooperative's figures, for the federation's staff and the cooperative's members."""
+    cooperative = reports.cooperatives_for_report(request.user).filter(pk=pk).first()
+    if cooperative is None:
+        raise Http404(_("No such cooperative."))
+    report = reports.cooperative_report(cooperative)
+    if export or request.GET.get("format") == "csv":
+        return report_csv(report)
+    distribution = report["satisfaction_distribution"]
+    context = {
+        "cooperative": cooperative,
+        "report": report,
+        "rows": _report_rows(report),
+        "charts": {
+            "satisfaction": charts.bar_chart(
+                [(str(item["score"]), item["count"]) for item in distribution],
+                title=_("Ratings by score (1 = very dissatisfied, 5 = very satisfied)"),
+                value_name=_("Ratings"),
+                label_header=_("Score"),
+            ),
+            "areas": charts.bar_chart(
+                [(area["name"], area["total"]) for area in report["by_area"]],
+                title=_("Cases by practice area"),
+                value_name=_("Cases"),
+                label_header=_("Area"),
+            ),
+        },
+    }
+    return render(request, "dashboard/cooperative_report.html", context)

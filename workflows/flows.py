@@ -76,7 +76,10 @@ class CaseFlow(flow.Flow):
         return activation.process
 
     def route(self, activation):
-        services.case_route(case=activation.process.case)
+        # Routing follows at once the event that made the case routable (intake or triage).
+        case = activation.process.case
+        at = case.events.order_by("-id").values_list("created_at", flat=True).first()
+        services.case_route(case=case, at=at)
 
     def noop(self, activation, **kwargs):
         """The service already changed the case; the handle only moves the process on."""

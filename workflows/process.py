@@ -78,10 +78,12 @@ def open_case(**kwargs) -> Case:
 
 
 @transaction.atomic
-def triage_case(*, case, actor, priority, area=None, specialty=None) -> Case:
+def triage_case(*, case, actor, priority, area=None, specialty=None, at=None) -> Case:
     case = _lock_case(case)
     task = active_task(case, CaseFlow.triage)
-    services.case_triage(case=case, actor=actor, area=area, specialty=specialty, priority=priority)
+    services.case_triage(
+        case=case, actor=actor, area=area, specialty=specialty, priority=priority, at=at
+    )
     if task is None:
         raise ConflictError(_("The case is not in triage."), code="not_triage")
     _complete(task, actor)
@@ -90,10 +92,10 @@ def triage_case(*, case, actor, priority, area=None, specialty=None) -> Case:
 
 
 @transaction.atomic
-def reject_case(*, case, actor, reason, explanation) -> Case:
+def reject_case(*, case, actor, reason, explanation, at=None) -> Case:
     case = _lock_case(case)
     task = active_task(case, CaseFlow.triage)
-    services.case_reject(case=case, actor=actor, reason=reason, explanation=explanation)
+    services.case_reject(case=case, actor=actor, reason=reason, explanation=explanation, at=at)
     if task is None:
         raise ConflictError(_("The case is not in triage."), code="not_triage")
     _complete(task, actor)
@@ -105,10 +107,10 @@ def reject_case(*, case, actor, reason, explanation) -> Case:
 
 
 @transaction.atomic
-def assign_case(*, case, actor, consultant) -> Case:
+def assign_case(*, case, actor, consultant, at=None) -> Case:
     """A supervisor assigns or reassigns; the open work task follows the new assignee."""
     case = _lock_case(case)
-    services.case_assign(case=case, actor=actor, consultant=consultant)
+    services.case_assign(case=case, actor=actor, consultant=consultant, at=at)
     manual = active_task(case, CaseFlow.assign_manually)
     work = active_task(case, CaseFlow.work)
     if manual is not None:
@@ -177,11 +179,11 @@ def release_task(*, task, actor) -> Task:
 
 
 @transaction.atomic
-def hand_back(*, case, actor, reason) -> Case:
+def hand_back(*, case, actor, reason, at=None) -> Case:
     """The consultant returns the case to a supervisor for reassignment."""
     case = _lock_case(case)
     work = active_task(case, CaseFlow.work)
-    services.case_release(case=case, actor=actor, hand_back=True, reason=reason)
+    services.case_release(case=case, actor=actor, hand_back=True, reason=reason, at=at)
     if work is None:
         raise ConflictError(_("The case is not being worked on."), code="not_assigned")
     _complete(work, actor)
@@ -193,7 +195,7 @@ def hand_back(*, case, actor, reason) -> Case:
 
 
 @transaction.atomic
-def post_message(*, case, author, body, internal=False):
+def post_message(*, case, author, body, internal=False, at=None):
     """A message; a member's answer to a request for information brings the case back."""
     case = _lock_case(case)
     roles = roles_of(author)
@@ -203,33 +205,33 @@ def post_message(*, case, author, body, internal=False):
         and roles.is_member_of(case.cooperative_id)
         and not roles.is_staff_role
     ):
-        message = services.case_provide_info(case=case, actor=author, body=body)
+        message = services.case_provide_info(case=case, actor=author, body=body, at=at)
         _run_handle(case, CaseFlow.await_information)
         return message
-    return services.case_post_message(case=case, author=author, body=body, internal=internal)
+    return services.case_post_message(case=case, author=author, body=body, internal=internal, at=at)
 
 
 @transaction.atomic
-def provide_info(*, case, actor, body):
+def provide_info(*, case, actor, body, at=None):
     case = _lock_case(case)
-    message = services.case_provide_info(case=case, actor=actor, body=body)
+    message = services.case_provide_info(case=case, actor=actor, body=body, at=at)
     _run_handle(case, CaseFlow.await_information)
     return message
 
 
-def acknowledge(*, case, actor, body=""):
-    return services.case_acknowledge(case=case, actor=actor, body=body)
+def acknowledge(*, case, actor, body="", at=None):
+    return services.case_acknowledge(case=case, actor=actor, body=body, at=at)
 
 
-def record_time(*, case, actor, minutes, note=""):
-    return services.case_record_time(case=case, actor=actor, minutes=minutes, note=note)
+def record_time(*, case, actor, minutes, note="", at=None):
+    return services.case_record_time(case=case, actor=actor, minutes=minutes, note=note, at=at)
 
 
 @transaction.atomic
-def request_info(*, case, actor, question) -> Case:
+def request_info(*, case, actor, question, at=None) -> Case:
     case = _lock_case(case)
     work = active_task(case, CaseFlow.work)
-    services.case_request_info(case=case, actor=actor, question=question)
+    services.case_request_info(case=case, actor=actor, question=question, at=at)
     if work is None:
         raise ConflictError(_("The case is not being worked on."), code="not_assigned")
     _complete(work, actor)
@@ -238,11 +240,11 @@ def request_info(*, case, actor, question) -> Case:
 
 
 @transaction.atomic
-def resolve(*, case, actor, outcome, summary, minutes_spent=0) -> Case:
+def resolve(*, case, actor, outcome, summary, minutes_spent=0, at=None) -> Case:
     case = _lock_case(case)
     work = active_task(case, CaseFlow.work)
     services.case_resolve(
-        case=case, actor=actor, outcome=outcome, summary=summary, minutes_spent=minutes_spent
+        case=case, actor=actor, outcome=outcome, summary=summary, minutes_spent=minutes_spent, at=at
     )
     if work is None:
         raise ConflictError(_("The case is not being worked on."), code="not_assigned")
@@ -255,27 +257,27 @@ def resolve(*, case, actor, outcome, summary, minutes_spent=0) -> Case:
 
 
 @transaction.atomic
-def confirm(*, case, actor) -> Case:
+def confirm(*, case, actor, at=None) -> Case:
     case = _lock_case(case)
-    services.case_confirm(case=case, actor=actor)
+    services.case_confirm(case=case, actor=actor, at=at)
     _run_handle(case, CaseFlow.await_confirmation)
     case.refresh_from_db()
     return case
 
 
 @transaction.atomic
-def reopen(*, case, actor, reason) -> Case:
+def reopen(*, case, actor, reason, at=None) -> Case:
     case = _lock_case(case)
-    services.case_reopen(case=case, actor=actor, reason=reason)
+    services.case_reopen(case=case, actor=actor, reason=reason, at=at)
     _run_handle(case, CaseFlow.await_confirmation)
     case.refresh_from_db()
     return case
 
 
 @transaction.atomic
-def auto_close(*, case) -> Case | None:
+def auto_close(*, case, at=None) -> Case | None:
     case = _lock_case(case)
-    closed = services.case_auto_close(case=case)
+    closed = services.case_auto_close(case=case, at=at)
     if closed is None:
         return None
     _run_handle(case, CaseFlow.await_confirmation)
@@ -283,9 +285,9 @@ def auto_close(*, case) -> Case | None:
 
 
 @transaction.atomic
-def rate(*, case, actor, score, comment=""):
+def rate(*, case, actor, score, comment="", at=None):
     case = _lock_case(case)
-    rating = services.case_rate(case=case, actor=actor, score=score, comment=comment)
+    rating = services.case_rate(case=case, actor=actor, score=score, comment=comment, at=at)
     if rating.score <= services.settings.SPORTELLO_LOW_RATING:
         FollowUpFlow.start.run(case=case)
     return rating
@@ -294,14 +296,14 @@ def rate(*, case, actor, score, comment=""):
 # --- Supervision ---------------------------------------------------------------------------
 
 
-def change_priority(*, case, actor, priority) -> Case:
-    return services.case_change_priority(case=case, actor=actor, priority=priority)
+def change_priority(*, case, actor, priority, at=None) -> Case:
+    return services.case_change_priority(case=case, actor=actor, priority=priority, at=at)
 
 
 @transaction.atomic
-def cancel(*, case, actor, reason) -> Case:
+def cancel(*, case, actor, reason, at=None) -> Case:
     case = _lock_case(case)
-    services.case_cancel(case=case, actor=actor, reason=reason)
+    services.case_cancel(case=case, actor=actor, reason=reason, at=at)
     process = _process_of(case)
     CaseFlow.instance.cancel(process)
     case.refresh_from_db()

@@ -1,4 +1,31 @@
 """The consultant workspace and the supervisor's queues (under /work/)."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "work"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("queue/", views.queue, name="queue"),
+    path("tasks/<int:task_pk>/", views.task_page, name="task"),
+    path("tasks/<int:task_id>/claim/", views.claim, name="claim"),
+    path("tasks/<int:task_id>/release/", views.release, name="release"),
+    path("cases/<int:case_id>/", views.case_page, name="case"),
+    path(
+        "cases/<int:case_id>/documents/<int:attachment_id>/",
+        views.attachment,
+        name="attachment",
+    ),
+    # One URL per action of the case page, each posting to one process function.
+    *(
+        path(
+            f"cases/<int:case_id>/{action.slug}/",
+            views.case_action,
+            {"action": action.slug},
+            name=action.url_name,
+        )
+        for action in views.CASE_ACTIONS
+    ),
+    path("followups/<int:task_id>/", views.follow_up, name="follow_up"),
+]

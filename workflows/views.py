@@ -1,10 +1,1003 @@
-"""Pages of the consultant workspace and the supervisor's queues."""
+"""Pages of the consultant workspace and the supervisor's queues (federation staff only)."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from casework import clocks
+from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
+from casework.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    OutcomeCode,
+    PracticeArea,
+    Priority,
+    SlaPause,
+    SlaState,
+    Specialty,
+)
+from casework.roles import Roles, roles_of
+from casework.selectors import can_read_internal, cases_visible_to, messages_visible_to
+
+from . import forms
+
+# flows.py imports this module (for task_page) before the process layer is importable, so the
+# views import `process`, `selectors` and `flows` inside the functions that use them.
+
+PAGE_SIZE = 25
+ACTIVE_TASK = (STATUS.NEW, STATUS.ASSIGNED)
+STOPPED_STATUSES = (CaseStatus.CANCELLED, CaseStatus.REJECTED)
+CLOCK_LABELS = {
+    "first_response": gettext_lazy("First response"),
+    "resolution": gettext_lazy("Resolution"),
+}
+SLA_LABELS = {**dict(SlaState.choices), "stopped": gettext_lazy("Stopped")}
 
 
-@login_required
-def task_page(request, **kwargs):
+def staff_required(view):
+    """Anonymous users go to the login page; anyone who is not federation staff gets a 403."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not roles_of(request.user).is_staff_role:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
+
+
+def _display_name(user, *, nobody: str | None = None) -> str:
+    """A person's name; events without an actor were done by Sportello itself."""
+    if user is None:
+        return nobody or _("Sportello")
+    return user.get_full_name() or user.get_username()
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# --- SLA in words --------------------------------------------------------------------------
+
+
+def when_label(instant: datetime, *, now: datetime) -> str:
+    """A due instant as people say it: the weekday within a week, the full date beyond."""
+    local = timezone.localtime(instant)
+    if abs((local.date() - timezone.localtime(now).date()).days) < 7:
+        return f"{formats.date_format(local, 'D')} {formats.time_format(local, 'TIME_FORMAT')}"
+    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    name: str
+    label: str
+    state: str
+    due_at: datetime | None
+    met_at: datetime | None
+
+    @property
+    def state_label(self) -> str:
+        return SLA_LABELS[self.state]
+
+
+@dataclass(frozen=True)
+class SlaSummary:
+    state: str
+    text: str
+    due_at: datetime | None = None
+
+    @property
+    def state_label(self) -> str:
+        return SLA_LABELS[self.state]
+
+
+def clock_rows(case: Case, *, now: datetime) -> list[ClockRow]:
+    states = clocks.clock_states(case, now=now)
+    stopped = case.status in STOPPED_STATUSES
+    resolved_at = (
+        case.resolved_at if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) else None
+    )
+    rows = []
+    for name, due_at, met_at in (
+        ("first_response", case.first_response_due_at, case.first_response_at),
+        ("resolution", case.resolution_due_at, resolved_at),
+    ):
+        state = str(states[name])
+        if stopped and met_at is None and state != SlaState.BREACHED:
+            state = "stopped"
+        rows.append(ClockRow(name, str(CLOCK_LABELS[name]), state, due_at, met_at))
+    return rows
+
+
+def sla_summary(case: Case, *, now: datetime) -> SlaSummary:
+    """The case's SLA state in words with the instant that matters: "At risk — due Thu 10:30"."""
+    if case.status in STOPPED_STATUSES:
+        return SlaSummary("stopped", str(SLA_LABELS["stopped"]))
+    state = clocks.case_state(case, now=now)
+    label = str(SLA_LABELS[state])
+    if state not in (SlaState.ON_TRACK, SlaState.AT_RISK, SlaState.BREACHED):
+        return SlaSummary(state, label)
+    rows = clock_rows(case, now=now)
+    clock = next((r for r in rows if r.state == state and r.due_at), None)
+    if clock is None:
+        return SlaSummary(state, label)
+    when = when_label(clock.due_at, now=now)
+    if state == SlaState.BREACHED:
+        text = _("%(state)s — was due %(when)s") % {"state": label, "when": when}
+    else:
+        text = _("%(state)s — due %(when)s") % {"state": label, "when": when}
+    return SlaSummary(state, text, clock.due_at)
+
+
+# --- Tasks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    task: Task
+    case: Case | None
+    step: str
+    sla: SlaSummary | None
+    url: str
+
+
+def _task_url(task: Task, case: Case | None) -> str:
+    from .flows import FollowUpFlow
+
+    if task.flow_task is FollowUpFlow.review:
+        return reverse("work:follow_up", args=[task.pk])
+    if case is None:
+        return reverse("work:inbox")
+    return reverse("work:case", args=[case.pk])
+
+
+def _task_rows(tasks, *, now: datetime) -> list[TaskRow]:
+    from .selectors import case_of
+
+    rows = []
+    for task in tasks:
+        case = case_of(task)
+        rows.append(
+            TaskRow(
+                task=task,
+                case=case,
+                step=str(task.flow_task.task_title),
+                sla=sla_summary(case, now=now) if case is not None else None,
+                url=_task_url(task, case),
+            )
+        )
+    return rows
+
+
+def _visible_task(user, task_id: int) -> tuple[Task, Case]:
+    """A task whose case the user may see, with that case; 404 for anything else."""
+    from .selectors import case_of
+
+    visible = cases_visible_to(user)
+    task = get_object_or_404(
+        Task.objects.select_related(
+            "owner",
+            "process__caseprocess__case__area",
+            "process__followupprocess__case__area",
+        ).filter(
+            Q(process__caseprocess__case__in=visible)
+            | Q(process__followupprocess__case__in=visible)
+        ),
+        pk=task_id,
+    )
+    case = case_of(task)
+    if case is None:
+        raise Http404
+    return task, case
+
+
+@staff_required
+def task_page(request, task_pk=None, **kwargs):
     """viewflow nodes need a view; ours is the case page, where every action of a task lives."""
-    return redirect("home")
+    if task_pk is None:
+        return redirect("work:inbox")
+    task, case = _visible_task(request.user, task_pk)
+    return redirect(_task_url(task, case))
+
+
+@staff_required
+def inbox(request):
+    from .selectors import my_tasks
+
+    page = Paginator(my_tasks(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = _task_rows(page.object_list, now=timezone.now())
+    return render(request, "workspace/inbox.html", {"page": page, "rows": rows, "section": "inbox"})
+
+
+def _queue_steps(roles: Roles):
+    from .flows import CaseFlow, FollowUpFlow
+
+    steps = [("work", CaseFlow.work)]
+    if roles.supervises_all or roles.supervised_area_ids:
+        steps = [
+            ("triage", CaseFlow.triage),
+            ("assign_manually", CaseFlow.assign_manually),
+            *steps,
+            ("review", FollowUpFlow.review),
+        ]
+    return steps
+
+
+@staff_required
+def queue(request):
+    from .selectors import available_tasks
+
+    steps = _queue_steps(roles_of(request.user))
+    tasks = available_tasks(request.user)
+    step = request.GET.get("step", "")
+    node = dict(steps).get(step)
+    if node is not None:
+        tasks = tasks.filter(flow_task=node)
+    else:
+        step = ""
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workspace/queue.html",
+        {
+            "page": page,
+            "rows": _task_rows(page.object_list, now=timezone.now()),
+            "steps": [(slug, str(node.task_title)) for slug, node in steps],
+            "step": step,
+            "section": "queue",
+        },
+    )
+
+
+@staff_required
+@require_POST
+def claim(request, task_id):
+    from . import process
+
+    task, case = _visible_task(request.user, task_id)
+    back = _back(request, reverse("work:queue"))
+    try:
+        process.claim_task(task=task.pk, actor=request.user)
+    except ConflictError as refused:
+        if refused.code == "already_claimed":
+            task.refresh_from_db(fields=["owner", "status"])
+            if task.status not in ACTIVE_TASK:
+                messages.error(request, _("This task is already finished; nothing was changed."))
+            elif task.owner_id == request.user.pk:
+                messages.info(request, _("You already hold this task: it is in your inbox."))
+            else:
+                messages.error(
+                    request,
+                    _("This task has already been claimed by someone else; nothing was changed."),
+                )
+        else:
+            messages.error(request, refused.message)
+        return redirect(back)
+    except CaseError as refused:
+        messages.error(request, refused.message)
+        return redirect(back)
+    messages.success(
+        request, _("You claimed the task on %(reference)s.") % {"reference": case.reference}
+    )
+    return redirect(_task_url(task, case))
+
+
+@staff_required
+@require_POST
+def release(request, task_id):
+    from . import process
+
+    task, case = _visible_task(request.user, task_id)
+    back = _back(request, reverse("work:inbox"))
+    try:
+        process.release_task(task=task.pk, actor=request.user)
+    except CaseError as refused:
+        messages.error(request, refused.message)
+        return redirect(back)
+    messages.success(
+        request,
+        _("The task on %(reference)s is back in the queue.") % {"reference": case.reference},
+    )
+    return redirect(back)
+
+
+# --- Actions on a case ---------------------------------------------------------------------
+
+
+def _is_assignee(case: Case, roles: Roles) -> bool:
+    return case.assignee_id is not None and case.assignee_id == roles.user_id
+
+
+def _supervises(case: Case, roles: Roles) -> bool:
+    return roles.supervises_area(case.area_id)
+
+
+def _works_on(case: Case, roles: Roles) -> bool:
+    return _is_assignee(case, roles) or _supervises(case, roles) or roles.works_area(case.area_id)
+
+
+def _in_hand(case: Case, roles: Roles) -> bool:
+    return case.status == CaseStatus.ASSIGNED and (
+        _is_assignee(case, roles) or _supervises(case, roles)
+    )
+
+
+def _no_kwargs(case: Case, roles: Roles) -> dict:
+    return {}
+
+
+def _case_kwargs(case: Case, roles: Roles) -> dict:
+    return {"case": case}
+
+
+def _triage_kwargs(case: Case, roles: Roles) -> dict:
+    return {"case": case, "area_ids": None if roles.supervises_all else roles.supervised_area_ids}
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """One form of the case page: who sees it, the form, and the one process call it makes."""
+
+    slug: str
+    title: Any
+    button: Any
+    done: Any
+    form_class: type[forms.WorkspaceForm]
+    applies: Callable[[Case, Roles], bool]
+    perform: Callable[[Any, Case, Any, dict], object]
+    form_kwargs: Callable[[Case, Roles], dict] = _no_kwargs
+    supervision: bool = False
+
+    @property
+    def url_name(self) -> str:
+        return self.slug.replace("-", "_")
+
+    def form(self, case: Case, roles: Roles, data=None) -> forms.WorkspaceForm:
+        return self.form_class(data, prefix=self.slug, **self.form_kwargs(case, roles))
+
+
+CASE_ACTIONS = (
+    CaseAction(
+        slug="acknowledge",
+        title=gettext_lazy("Acknowledge"),
+        button=gettext_lazy("Send the first response"),
+        done=gettext_lazy("First response sent on %(reference)s."),
+        form_class=forms.AcknowledgeForm,
+        applies=lambda case, roles: _in_hand(case, roles) and case.first_response_at is None,
+        perform=lambda process, case, user, data: process.acknowledge(
+            case=case, actor=user, body=data["body"]
+        ),
+    ),
+    CaseAction(
+        slug="reply",
+        title=gettext_lazy("Reply to the cooperative"),
+        button=gettext_lazy("Send the reply"),
+        done=gettext_lazy("Reply sent on %(reference)s."),
+        form_class=forms.ReplyForm,
+        applies=lambda case, roles: case.status in OPEN_STATUSES and _works_on(case, roles),
+        perform=lambda process, case, user, data: process.post_message(
+            case=case, author=user, body=data["body"], internal=False
+        ),
+    ),
+    CaseAction(
+        slug="note",
+        title=gettext_lazy("Internal note"),
+        button=gettext_lazy("Add the note"),
+        done=gettext_lazy("Internal note added to %(reference)s."),
+        form_class=forms.NoteForm,
+        applies=lambda case, roles: case.status in OPEN_STATUSES and _works_on(case, roles),
+        perform=lambda process, case, user, data: process.post_message(
+            case=case, author=user, body=data["body"], internal=True
+        ),
+    ),
+    CaseAction(
+        slug="request-info",
+        title=gettext_lazy("Ask the cooperative for information"),
+        button=gettext_lazy("Send the request"),
+        done=gettext_lazy("%(reference)s now waits for the cooperative's answer."),
+        form_class=forms.RequestInfoForm,
+        applies=_in_hand,
+        perform=lambda process, case, user, data: process.request_info(
+            case=case, actor=user, question=data["question"]
+        ),
+    ),
+    CaseAction(
+        slug="resolve",
+        title=gettext_lazy("Resolve"),
+        button=gettext_lazy("Resolve the case"),
+        done=gettext_lazy("%(reference)s is resolved; the cooperative is asked to confirm."),
+        form_class=forms.ResolveForm,
+        applies=_in_hand,
+        perform=lambda process, case, user, data: process.resolve(
+            case=case,
+            actor=user,
+            outcome=data["outcome"],
+            summary=data["summary"],
+            minutes_spent=data["minutes_spent"],
+        ),
+        form_kwargs=_case_kwargs,
+    ),
+    CaseAction(
+        slug="time",
+        title=gettext_lazy("Record time"),
+        button=gettext_lazy("Record the minutes"),
+        done=gettext_lazy("Time recorded on %(reference)s."),
+        form_class=forms.RecordTimeForm,
+        applies=lambda case, roles: (
+            case.status in (*OPEN_STATUSES, CaseStatus.CLOSED) and _works_on(case, roles)
+        ),
+        perform=lambda process, case, user, data: process.record_time(
+            case=case, actor=user, minutes=data["minutes"], note=data["note"]
+        ),
+    ),
+    CaseAction(
+        slug="hand-back",
+        title=gettext_lazy("Hand back to a supervisor"),
+        button=gettext_lazy("Hand the case back"),
+        done=gettext_lazy("%(reference)s is back with the supervisors for reassignment."),
+        form_class=forms.HandBackForm,
+        applies=lambda case, roles: (
+            case.status == CaseStatus.ASSIGNED and _is_assignee(case, roles)
+        ),
+        perform=lambda process, case, user, data: process.hand_back(
+            case=case, actor=user, reason=data["reason"]
+        ),
+    ),
+    CaseAction(
+        slug="triage",
+        title=gettext_lazy("Triage"),
+        button=gettext_lazy("Confirm the triage"),
+        done=gettext_lazy("%(reference)s is triaged."),
+        form_class=forms.TriageForm,
+        applies=lambda case, roles: case.status == CaseStatus.TRIAGE and _supervises(case, roles),
+        perform=lambda process, case, user, data: process.triage_case(
+            case=case,
+            actor=user,
+            area=data["area"],
+            specialty=data["specialty"],
+            priority=data["priority"],
+        ),
+        form_kwargs=_triage_kwargs,
+        supervision=True,
+    ),
+    CaseAction(
+        slug="reject",
+        title=gettext_lazy("Reject"),
+        button=gettext_lazy("Reject the case"),
+        done=gettext_lazy("%(reference)s is rejected; the cooperative is told why."),
+        form_class=forms.RejectForm,
+        applies=lambda case, roles: case.status == CaseStatus.TRIAGE and _supervises(case, roles),
+        perform=lambda process, case, user, data: process.reject_case(
+            case=case, actor=user, reason=data["reason"], explanation=data["explanation"]
+        ),
+        supervision=True,
+    ),
+    CaseAction(
+        slug="assign",
+        title=gettext_lazy("Assign or reassign"),
+        button=gettext_lazy("Assign"),
+        done=gettext_lazy("%(reference)s is assigned."),
+        form_class=forms.AssignForm,
+        applies=lambda case, roles: (
+            case.status in (CaseStatus.UNASSIGNED, CaseStatus.ASSIGNED, CaseStatus.WAITING)
+            and _supervises(case, roles)
+        ),
+        perform=lambda process, case, user, data: process.assign_case(
+            case=case, actor=user, consultant=data["consultant"].user
+        ),
+        form_kwargs=_case_kwargs,
+        supervision=True,
+    ),
+    CaseAction(
+        slug="priority",
+        title=gettext_lazy("Change priority"),
+        button=gettext_lazy("Change the priority"),
+        done=gettext_lazy("Priority of %(reference)s updated."),
+        form_class=forms.PriorityForm,
+        applies=lambda case, roles: case.status in OPEN_STATUSES and _supervises(case, roles),
+        perform=lambda process, case, user, data: process.change_priority(
+            case=case, actor=user, priority=data["priority"]
+        ),
+        form_kwargs=_case_kwargs,
+        supervision=True,
+    ),
+    CaseAction(
+        slug="cancel",
+        title=gettext_lazy("Cancel the case"),
+        button=gettext_lazy("Cancel the case"),
+        done=gettext_lazy("%(reference)s is cancelled."),
+        form_class=forms.CancelForm,
+        applies=lambda case, roles: case.status in OPEN_STATUSES and _supervises(case, roles),
+        perform=lambda process, case, user, data: process.cancel(
+            case=case, actor=user, reason=data["reason"]
+        ),
+        supervision=True,
+    ),
+)
+ACTIONS_BY_SLUG = {action.slug: action for action in CASE_ACTIONS}
+
+
+def _visible_case(user, case_id: int) -> Case:
+    return get_object_or_404(
+        cases_visible_to(user).select_related(
+            "cooperative__office", "area", "specialty", "assignee", "outcome", "requester", "rating"
+        ),
+        pk=case_id,
+    )
+
+
+@staff_required
+@require_POST
+def case_action(request, case_id, action):
+    """Run one action of the case page: one process call; a refusal is shown, never a 500."""
+    from . import process
+
+    spec = ACTIONS_BY_SLUG.get(action)
+    if spec is None:
+        raise Http404
+    case = _visible_case(request.user, case_id)
+    roles = roles_of(request.user)
+    form = spec.form(case, roles, request.POST)
+    if form.is_valid():
+        try:
+            spec.perform(process, case, request.user, form.cleaned_data)
+        except (ConflictError, ForbiddenError, NotFoundError) as refused:
+            messages.error(request, refused.message)
+            return redirect("work:case", case.pk)
+        except CaseError as invalid:
+            # A plain CaseError is about the input (empty text, wrong outcome): shown on the form.
+            form.add_error(None, invalid.message)
+        else:
+            messages.success(request, spec.done % {"reference": case.reference})
+            if cases_visible_to(request.user).filter(pk=case.pk).exists():
+                return redirect("work:case", case.pk)
+            return redirect("work:inbox")
+    return _render_case(request, case, bound={spec.slug: form})
+
+
+@staff_required
+def case_page(request, case_id):
+    return _render_case(request, _visible_case(request.user, case_id))
+
+
+# --- The timeline --------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """One row of a case's timeline: a message, an internal note, a document or an event."""
+
+    kind: str
+    at: datetime
+    who: str
+    title: str
+    details: list[str] = field(default_factory=list)
+    text: str = ""
+    attachment: Any = None
+    order: int = 0
+    pk: int = 0
+
+
+@dataclass
+class _Names:
+    """What event rows store as codes, turned into names in a few queries for the whole page."""
+
+    users: dict[str, str]
+    areas: dict[str, str]
+    specialties: dict[int, str]
+    outcomes: dict[str, str]
+
+    @classmethod
+    def for_events(cls, case: Case, events: list[CaseEvent]) -> _Names:
+        usernames, area_codes, specialty_ids, outcome_codes = set(), set(), set(), set()
+        for event in events:
+            for values in (event.before or {}, event.after or {}):
+                for key in ("assignee", "previous_assignee"):
+                    if values.get(key):
+                        usernames.add(values[key])
+                if values.get("area"):
+                    area_codes.add(values["area"])
+                if isinstance(values.get("specialty"), int):
+                    specialty_ids.add(values["specialty"])
+                if event.kind == CaseEvent.Kind.RESOLVED and values.get("outcome"):
+                    outcome_codes.add(values["outcome"])
+        users = {}
+        if usernames:
+            for user in (
+                get_user_model()
+                .objects.filter(username__in=usernames)
+                .only("username", "first_name", "last_name")
+            ):
+                users[user.username] = _display_name(user)
+        areas = (
+            dict(PracticeArea.objects.filter(code__in=area_codes).values_list("code", "name"))
+            if area_codes
+            else {}
+        )
+        specialties = (
+            dict(Specialty.objects.filter(pk__in=specialty_ids).values_list("pk", "name"))
+            if specialty_ids
+            else {}
+        )
+        outcomes = {}
+        if outcome_codes:
+            # An outcome code is unique within an area: prefer the case's area on a clash.
+            for code, label, area_id in OutcomeCode.objects.filter(
+                code__in=outcome_codes
+            ).values_list("code", "label", "area_id"):
+                if code not in outcomes or area_id == case.area_id:
+                    outcomes[code] = label
+        return cls(users, areas, specialties, outcomes)
+
+    def user(self, username) -> str:
+        return self.users.get(username, username) if username else _("nobody")
+
+
+def _label(choices, value) -> str:
+    return str(dict(choices).get(value, value or "—"))
+
+
+def _instant(value) -> str:
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return formats.date_format(timezone.localtime(when), "DATETIME_FORMAT")
+
+
+def _event_details(event: CaseEvent, names: _Names) -> list[str]:
+    """A readable description of an event in the reader's language, from its before/after."""
+    kind, before, after = event.kind, event.before or {}, event.after or {}
+    K = CaseEvent.Kind
+    details: list[str] = []
+    if kind == K.OPENED:
+        details.append(
+            _("Priority %(priority)s.")
+            % {"priority": _label(Priority.choices, after.get("priority"))}
+        )
+        suggested = after.get("suggested_priority")
+        if suggested and suggested != after.get("priority"):
+            details.append(
+                _("The cooperative suggested %(priority)s.")
+                % {"priority": _label(Priority.choices, suggested)}
+            )
+    elif kind == K.TRIAGED:
+        if "area" in after:
+            details.append(
+                _("Area %(area)s, specialty %(specialty)s.")
+                % {
+                    "area": names.areas.get(after["area"], after["area"]),
+                    "specialty": names.specialties.get(after.get("specialty"), _("none")),
+                }
+            )
+        details.append(
+            _("Priority %(priority)s.")
+            % {"priority": _label(Priority.choices, after.get("priority"))}
+        )
+    elif kind == K.REJECTED:
+        details.append(
+            _("Reason: %(reason)s.")
+            % {"reason": _label(Case.RejectionReason.choices, after.get("reason"))}
+        )
+    elif kind in (K.ROUTED, K.ASSIGNED):
+        if before.get("assignee") and before["assignee"] != after.get("assignee"):
+            details.append(
+                _("Reassigned from %(old)s to %(new)s.")
+                % {"old": names.user(before["assignee"]), "new": names.user(after.get("assignee"))}
+            )
+        else:
+            details.append(_("Assigned to %(who)s.") % {"who": names.user(after.get("assignee"))})
+    elif kind == K.CLAIMED:
+        details.append(
+            _("Taken from the queue by %(who)s.") % {"who": names.user(after.get("assignee"))}
+        )
+    elif kind in (K.RELEASED, K.HANDED_BACK) and after.get("previous_assignee"):
+        details.append(
+            _("It was assigned to %(who)s.") % {"who": names.user(after["previous_assignee"])}
+        )
+    elif kind == K.TIME_RECORDED:
+        minutes, total = after.get("minutes") or 0, after.get("total") or 0
+        details.append(
+            ngettext(
+                "%(minutes)d minute recorded, %(total)d in all.",
+                "%(minutes)d minutes recorded, %(total)d in all.",
+                minutes,
+            )
+            % {"minutes": minutes, "total": total}
+        )
+    elif kind == K.RESOLVED:
+        outcome = after.get("outcome")
+        details.append(
+            _("Outcome: %(outcome)s.") % {"outcome": names.outcomes.get(outcome, outcome)}
+        )
+        if after.get("minutes"):
+            details.append(
+                ngettext("%(n)d minute spent.", "%(n)d minutes spent.", after["minutes"])
+                % {"n": after["minutes"]}
+            )
+        if after.get("confirmation_due_at"):
+            details.append(
+                _("The cooperative may confirm or reopen until %(when)s")
+                % {"when": _instant(after["confirmation_due_at"])}
+            )
+    elif kind == K.RATED and after.get("score"):
+        details.append(_("Score %(score)d of 5.") % {"score": after["score"]})
+    elif kind == K.PRIORITY_CHANGED:
+        details.append(
+            _("From %(old)s to %(new)s.")
+            % {
+                "old": _label(Priority.choices, before.get("priority")),
+                "new": _label(Priority.choices, after.get("priority")),
+            }
+        )
+    elif kind == K.SLA_PAUSED and after.get("reason"):
+        details.append(_label(SlaPause.Reason.choices, after["reason"]))
+    if after.get("clock") in CLOCK_LABELS:
+        details.append(str(CLOCK_LABELS[after["clock"]]))
+    old, new = before.get("status"), after.get("status")
+    if old and new and old != new:
+        details.append(
+            _("Status: %(old)s → %(new)s.")
+            % {"old": _label(CaseStatus.choices, old), "new": _label(CaseStatus.choices, new)}
+        )
+    return details
+
+
+# Events that only say "this message / document was added": the message itself is the entry.
+_FOLDED_INTO_MESSAGE = (CaseEvent.Kind.REPLIED, CaseEvent.Kind.NOTE_ADDED)
+
+
+def timeline(user, case: Case) -> list[Entry]:
+    """Messages, internal notes, documents and events in time order, in four queries or so."""
+    internal = can_read_internal(user, case)
+    entries: list[Entry] = []
+    message_ids = set()
+    for message in messages_visible_to(user, case):
+        message_ids.add(message.pk)
+        entries.append(
+            Entry(
+                kind="note" if message.internal else "message",
+                at=message.created_at,
+                who=_display_name(message.author, nobody=_("a former user")),
+                title=_("Internal note") if message.internal else _("Message"),
+                text=message.body,
+                order=1,
+                pk=message.pk,
+            )
+        )
+    attachments = case.attachments.select_related("uploaded_by")
+    if not internal:
+        attachments = attachments.filter(internal=False)
+    attachment_ids = set()
+    for attachment in attachments:
+        attachment_ids.add(attachment.pk)
+        entries.append(
+            Entry(
+                kind="attachment",
+                at=attachment.created_at,
+                who=_display_name(attachment.uploaded_by, nobody=_("a former user")),
+                title=_("Internal document") if attachment.internal else _("Document"),
+                attachment=attachment,
+                order=2,
+                pk=attachment.pk,
+            )
+        )
+    events = list(case.events.select_related("actor"))
+    names = _Names.for_events(case, events)
+    for event in events:
+        after = event.after or {}
+        if event.kind in _FOLDED_INTO_MESSAGE and after.get("message") in message_ids:
+            continue
+        if event.kind == CaseEvent.Kind.ATTACHMENT_ADDED and after.get("attachment") in (
+            attachment_ids
+        ):
+            continue
+        entries.append(
+            Entry(
+                kind="event",
+                at=event.created_at,
+                who=_display_name(event.actor),
+                title=event.get_kind_display(),
+                details=_event_details(event, names),
+                text=event.note,
+                order=0,
+                pk=event.pk,
+            )
+        )
+    # At the same instant the event ("Information requested") reads before its message.
+    entries.sort(key=lambda entry: (entry.at, entry.order, entry.pk))
+    return entries
+
+
+# --- The case page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    task: Task
+    step: str
+    mine: bool
+    claimable: bool
+    releasable: bool
+    url: str | None
+
+
+def _open_tasks(user, case: Case, roles: Roles) -> list[OpenTask]:
+    from .flows import FollowUpFlow
+    from .selectors import HUMAN_STEPS, available_tasks
+
+    # Only people's tasks: "waiting for the cooperative" is a handle the process holds itself.
+    tasks = list(
+        Task.objects.filter(
+            Q(process__caseprocess__case=case) | Q(process__followupprocess__case=case),
+            status__in=ACTIVE_TASK,
+            flow_task__in=HUMAN_STEPS,
+        )
+        .select_related("owner")
+        .order_by("created", "id")
+    )
+    if not tasks:
+        return []
+    claimable = set(
+        available_tasks(user).filter(pk__in=[t.pk for t in tasks]).values_list("pk", flat=True)
+    )
+    rows = []
+    for task in tasks:
+        mine = task.owner_id == roles.user_id
+        review = task.flow_task is FollowUpFlow.review
+        rows.append(
+            OpenTask(
+                task=task,
+                step=str(task.flow_task.task_title),
+                mine=mine,
+                claimable=task.pk in claimable,
+                releasable=task.owner_id is not None and (mine or _supervises(case, roles)),
+                url=reverse("work:follow_up", args=[task.pk])
+                if review and _supervises(case, roles)
+                else None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ShownForm:
+    action: CaseAction
+    form: forms.WorkspaceForm
+    url: str
+
+
+def _render_case(request, case: Case, *, bound: dict | None = None):
+    bound = bound or {}
+    roles = roles_of(request.user)
+    now = timezone.now()
+    forms_shown = []
+    for action in CASE_ACTIONS:
+        form = bound.get(action.slug)
+        if form is None and action.applies(case, roles):
+            form = action.form(case, roles)
+        if form is not None:
+            url = reverse(f"work:{action.url_name}", args=[case.pk])
+            forms_shown.append(ShownForm(action, form, url))
+    try:
+        rating = case.rating
+    except Case.rating.RelatedObjectDoesNotExist:
+        rating = None
+    return render(
+        request,
+        "workspace/case.html",
+        {
+            "case": case,
+            "rating": rating,
+            "sla": sla_summary(case, now=now),
+            "clocks": clock_rows(case, now=now),
+            "timeline": timeline(request.user, case),
+            "tasks": _open_tasks(request.user, case, roles),
+            "work_forms": [shown for shown in forms_shown if not shown.action.supervision],
+            "supervision_forms": [shown for shown in forms_shown if shown.action.supervision],
+            "paused_since": case.sla_paused_at,
+        },
+        status=400 if any(form.errors for form in bound.values()) else 200,
+    )
+
+
+@staff_required
+def attachment(request, case_id, attachment_id):
+    """A case's document, served only through the same visibility check as the case page."""
+    case = _visible_case(request.user, case_id)
+    attachments = case.attachments.all()
+    if not can_read_internal(request.user, case):
+        attachments = attachments.filter(internal=False)
+    document = get_object_or_404(attachments, pk=attachment_id)
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, ValueError) as missing:
+        raise Http404 from missing
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type or None,
+    )
+
+
+# --- Follow-up of a low rating -------------------------------------------------------------
+
+
+@staff_required
+def follow_up(request, task_id):
+    """A supervisor of the area looks into a low rating and writes down what was done."""
+    from . import process
+    from .flows import FollowUpFlow
+
+    task, case = _visible_task(request.user, task_id)
+    if task.flow_task is not FollowUpFlow.review:
+        raise Http404
+    if not roles_of(request.user).supervises_area(case.area_id):
+        raise PermissionDenied
+    case = _visible_case(request.user, case.pk)
+    follow = task.process.followupprocess
+    done = task.status not in ACTIVE_TASK
+    form = forms.FollowUpForm(request.POST or None, prefix="follow-up")
+    if request.method == "POST" and form.is_valid():
+        try:
+            process.complete_follow_up(
+                task=task.pk, actor=request.user, note=form.cleaned_data["note"]
+            )
+        except (ConflictError, ForbiddenError, NotFoundError) as refused:
+            messages.error(request, refused.message)
+            return redirect("work:follow_up", task.pk)
+        except CaseError as invalid:
+            form.add_error(None, invalid.message)
+        else:
+            messages.success(
+                request,
+                _("Follow-up of %(reference)s recorded.") % {"reference": case.reference},
+            )
+            return redirect("work:case", case.pk)
+    try:
+        rating = case.rating
+    except Case.rating.RelatedObjectDoesNotExist:
+        rating = None
+    return render(
+        request,
+        "workspace/follow_up.html",
+        {
+            "task": task,
+            "case": case,
+            "rating": rating,
+            "follow": follow,
+            "done": done,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )

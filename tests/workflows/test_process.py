@@ -97,8 +97,10 @@ def test_reopen_after_the_window_is_refused(process_setup, member, cooperative, 
     # Five business days from Monday 23 November: Monday 30 November, end of day.
     assert case.confirmation_due_at.astimezone(ROME).date() == datetime(2026, 11, 30).date()
     with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=ROME), tick=False):
-        with pytest.raises(ConflictError, match="ended"):
+        with pytest.raises(ConflictError) as refused:
             process.reopen(case=case, actor=member, reason="Troppo tardi?")
+        assert refused.value.code == "reopen_window_closed"
+        assert "30/11/2026" in str(refused.value)
     case.refresh_from_db()
     assert case.status == "resolved"
 

@@ -1,0 +1,698 @@
+"""Django admin for federation administrators: registry, people, SLA setup; cases read-only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
+
+from . import models
+from .validators import normalise_tax_code
+
+admin.site.site_header = _("Sportello administration")
+admin.site.site_title = _("Sportello administration")
+admin.site.index_title = _("Federation registry and configuration")
+
+User = get_user_model()
+
+# What an administrator may correct on a case; everything else is owned by the services.
+CASE_EDITABLE_FIELDS = ["specialty", "subject", "description", "resolution_summary"]
+
+
+# --- Shared building blocks ------------------------------------------------------------------
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the domain services: administrators may look, never edit."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AppendOnlyAdminMixin(ReadOnlyAdminMixin):
+    """The audit trail: not even deleted from the admin."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _names(objects) -> str:
+    return ", ".join(str(obj) for obj in objects)
+
+
+# --- Forms -------------------------------------------------------------------------------------
+
+
+class TaxCodeField(forms.CharField):
+    """Accepts the partita IVA as people type it ("IT 00488410010") and keeps the 11 digits."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_tax_code(value) if value else value
+
+
+class CooperativeAdminForm(forms.ModelForm):
+    # Longer than the stored 11 digits so that a pasted "IT 00488410010" fits before normalising.
+    tax_code = TaxCodeField(
+        label=models.Cooperative._meta.get_field("tax_code").verbose_name,
+        max_length=20,
+        help_text=_("11 digits; spaces and the IT prefix are removed."),
+    )
+
+    class Meta:
+        model = models.Cooperative
+        fields = [
+            "name",
+            "tax_code",
+            "office",
+            "sector",
+            "membership_status",
+            "joined_on",
+            "city",
+            "email",
+        ]
+
+
+class ConsultantAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.Consultant
+        fields = ["user", "office", "areas", "specialties", "capacity", "absent_until", "is_active"]
+        error_messages = {
+            "areas": {"required": _("A consultant needs at least one practice area.")},
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        areas = cleaned.get("areas")
+        specialties = cleaned.get("specialties")
+        if areas and specialties:
+            area_ids = {area.pk for area in areas}
+            stray = [specialty for specialty in specialties if specialty.area_id not in area_ids]
+            if stray:
+                self.add_error(
+                    "specialties",
+                    _(
+                        "These specialties belong to areas the consultant does not work in: "
+                        "%(specialties)s."
+                    )
+                    % {"specialties": _names(stray)},
+                )
+        return cleaned
+
+
+class SupervisorAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.Supervisor
+        fields = ["user", "all_areas", "areas"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("all_areas") and not cleaned.get("areas") and "areas" not in self.errors:
+            self.add_error(
+                "areas",
+                _("Choose at least one practice area, or tick “supervises every area”."),
+            )
+        return cleaned
+
+
+class TriageRuleAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.TriageRule
+        fields = ["area", "keyword", "specialty", "priority", "position", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        specialty = cleaned.get("specialty")
+        # Inside the practice area page the area comes from the parent, not from the form.
+        area = cleaned.get("area") or (self.instance.area if self.instance.area_id else None)
+        if specialty is not None and area is not None and specialty.area_id != area.pk:
+            self.add_error("specialty", _("The specialty belongs to another area."))
+        return cleaned
+
+
+class OpeningHoursFormSet(BaseInlineFormSet):
+    """Refuses overlapping opening intervals on the same weekday, which the SLA clock cannot use."""
+
+    def clean(self):
+        super().clean()
+        intervals: dict[int, list[tuple]] = {}
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            weekday = form.cleaned_data.get("weekday")
+            opens_at = form.cleaned_data.get("opens_at")
+            closes_at = form.cleaned_data.get("closes_at")
+            if weekday is None or opens_at is None or closes_at is None:
+                continue
+            for other_open, other_close in intervals.get(weekday, []):
+                if opens_at < other_close and other_open < closes_at:
+                    raise forms.ValidationError(
+                        _("Opening hours of %(weekday)s overlap.")
+                        % {"weekday": models.OpeningHours.Weekday(weekday).label}
+                    )
+            intervals.setdefault(weekday, []).append((opens_at, closes_at))
+
+
+class CaseAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.Case
+        fields = CASE_EDITABLE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "specialty" in self.fields and self.instance.area_id:
+            self.fields["specialty"].queryset = models.Specialty.objects.filter(
+                area_id=self.instance.area_id
+            )
+
+
+# --- The federation's registry -----------------------------------------------------------------
+
+
+@admin.register(models.Office)
+class OfficeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "city", "email", "has_calendar"]
+    search_fields = ["code", "name", "city"]
+    list_select_related = ["calendar"]
+
+    @admin.display(boolean=True, description=_("business calendar"))
+    def has_calendar(self, obj):
+        return hasattr(obj, "calendar")
+
+
+@admin.register(models.Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+class CooperativeMembershipInline(admin.TabularInline):
+    model = models.Membership
+    fk_name = "cooperative"
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    autocomplete_fields = ["user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(models.Cooperative)
+class CooperativeAdmin(admin.ModelAdmin):
+    form = CooperativeAdminForm
+    list_display = ["name", "tax_code", "office", "sector", "membership_status", "city"]
+    list_filter = ["membership_status", "office", "sector"]
+    search_fields = ["name", "=tax_code", "city", "email"]
+    list_select_related = ["office", "sector"]
+    inlines = [CooperativeMembershipInline]
+
+
+class SpecialtyInline(admin.TabularInline):
+    model = models.Specialty
+    extra = 0
+    fields = ["code", "name"]
+
+
+class OutcomeCodeInline(admin.TabularInline):
+    model = models.OutcomeCode
+    extra = 0
+    fields = ["code", "label", "is_active"]
+
+
+class SlaPolicyInline(admin.TabularInline):
+    model = models.SlaPolicy
+    extra = 0
+    max_num = len(models.Priority.choices)
+    fields = ["priority", "first_response_minutes", "resolution_minutes", "warning_percent"]
+
+
+class TriageRuleInline(admin.TabularInline):
+    model = models.TriageRule
+    form = TriageRuleAdminForm
+    extra = 0
+    fields = ["position", "keyword", "specialty", "priority", "is_active"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # Only the specialties of the area being edited make sense in its rules.
+        self._parent_area = obj
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "specialty":
+            area = getattr(self, "_parent_area", None)
+            kwargs["queryset"] = (
+                models.Specialty.objects.filter(area=area)
+                if area is not None
+                else models.Specialty.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(models.PracticeArea)
+class PracticeAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "reference_prefix", "is_active", "position"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code", "reference_prefix"]
+    inlines = [SpecialtyInline, OutcomeCodeInline, SlaPolicyInline, TriageRuleInline]
+
+
+@admin.register(models.Specialty)
+class SpecialtyAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "area"]
+    list_filter = ["area"]
+    search_fields = ["name", "code", "area__name"]
+    list_select_related = ["area"]
+
+
+@admin.register(models.OutcomeCode)
+class OutcomeCodeAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "area", "is_active"]
+    list_filter = ["area", "is_active"]
+    search_fields = ["label", "code"]
+    list_select_related = ["area"]
+
+
+# --- People and roles --------------------------------------------------------------------------
+
+
+@admin.register(models.Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "cooperative", "role", "created_at"]
+    list_filter = ["role", "cooperative__office"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__email",
+        "cooperative__name",
+        "=cooperative__tax_code",
+    ]
+    list_select_related = ["user", "cooperative"]
+    autocomplete_fields = ["user", "cooperative"]
+
+
+@admin.register(models.Consultant)
+class ConsultantAdmin(admin.ModelAdmin):
+    form = ConsultantAdminForm
+    list_display = [
+        "__str__",
+        "office",
+        "area_names",
+        "capacity",
+        "active_cases",
+        "absent_until",
+        "is_active",
+    ]
+    list_filter = ["is_active", "office", "areas"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    list_select_related = ["user", "office"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["areas", "specialties"]
+    readonly_fields = ["active_cases"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("areas")
+
+    @admin.display(description=models.Consultant._meta.get_field("areas").verbose_name)
+    def area_names(self, obj):
+        return _names(obj.areas.all())
+
+
+@admin.register(models.Supervisor)
+class SupervisorAdmin(admin.ModelAdmin):
+    form = SupervisorAdminForm
+    list_display = ["__str__", "all_areas", "area_names"]
+    list_filter = ["all_areas", "areas"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["areas"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("areas")
+
+    @admin.display(description=models.Supervisor._meta.get_field("areas").verbose_name)
+    def area_names(self, obj):
+        return _names(obj.areas.all())
+
+
+@admin.register(models.UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "language"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user"]
+    autocomplete_fields = ["user"]
+
+
+class UserMembershipInline(admin.TabularInline):
+    model = models.Membership
+    fk_name = "user"
+    extra = 0
+    fields = ["cooperative", "role", "created_at"]
+    autocomplete_fields = ["cooperative"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cooperative")
+
+
+class UserConsultantInline(admin.StackedInline):
+    model = models.Consultant
+    form = ConsultantAdminForm
+    fk_name = "user"
+    max_num = 1
+    fields = ["office", "areas", "specialties", "capacity", "absent_until", "is_active"]
+    filter_horizontal = ["areas", "specialties"]
+
+
+class UserSupervisorInline(admin.StackedInline):
+    model = models.Supervisor
+    form = SupervisorAdminForm
+    fk_name = "user"
+    max_num = 1
+    fields = ["all_areas", "areas"]
+    filter_horizontal = ["areas"]
+
+
+class UserProfileInline(admin.StackedInline):
+    model = models.UserProfile
+    fk_name = "user"
+    max_num = 1
+    fields = ["language"]
+
+
+# The stock user admin plus the roles a person holds in Sportello, edited on the same page.
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [UserMembershipInline, UserConsultantInline, UserSupervisorInline, UserProfileInline]
+
+
+# --- SLA configuration -------------------------------------------------------------------------
+
+
+@admin.register(models.SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "area",
+        "priority",
+        "first_response_minutes",
+        "resolution_minutes",
+        "warning_percent",
+    ]
+    list_filter = ["area", "priority"]
+    search_fields = ["area__name", "area__code"]
+    list_select_related = ["area"]
+
+
+@admin.register(models.TriageRule)
+class TriageRuleAdmin(admin.ModelAdmin):
+    form = TriageRuleAdminForm
+    list_display = ["area", "position", "keyword", "specialty", "priority", "is_active"]
+    list_filter = ["area", "priority", "is_active"]
+    search_fields = ["keyword", "specialty__name"]
+    list_select_related = ["area", "specialty"]
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = models.OpeningHours
+    formset = OpeningHoursFormSet
+    extra = 0
+    fields = ["weekday", "opens_at", "closes_at"]
+
+
+class ClosureInline(admin.TabularInline):
+    model = models.Closure
+    extra = 0
+    fields = ["starts_at", "ends_at", "reason"]
+
+
+@admin.register(models.BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "observe_national_holidays", "observe_patron_day", "updated_at"]
+    list_filter = ["observe_national_holidays", "observe_patron_day"]
+    search_fields = ["office__name", "office__code"]
+    list_select_related = ["office"]
+    inlines = [OpeningHoursInline, ClosureInline]
+
+
+# --- Cases (looked at here, worked in the app) ---------------------------------------------------
+
+
+class MessageInline(admin.StackedInline):
+    """Messages may be corrected or removed (moderation); new replies are written in the app."""
+
+    model = models.Message
+    extra = 0
+    fields = ["author", "internal", "created_at", "body"]
+    readonly_fields = ["author", "internal", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+class AttachmentInline(AppendOnlyAdminMixin, admin.TabularInline):
+    model = models.Attachment
+    extra = 0
+    # The file itself is served only through the app's permission check, never by a bare URL.
+    fields = ["original_name", "content_type", "size", "internal", "uploaded_by", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
+
+class CaseEventInline(AppendOnlyAdminMixin, admin.TabularInline):
+    model = models.CaseEvent
+    extra = 0
+    fields = ["created_at", "kind", "actor", "before", "after", "note"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class SlaPauseInline(AppendOnlyAdminMixin, admin.TabularInline):
+    model = models.SlaPause
+    extra = 0
+    fields = ["reason", "started_at", "ended_at"]
+    readonly_fields = fields
+
+
+class RatingInline(AppendOnlyAdminMixin, admin.StackedInline):
+    model = models.Rating
+    extra = 0
+    fields = ["score", "comment", "rated_by", "created_at"]
+    readonly_fields = fields
+
+
+CASE_SLA_FIELDS = [
+    "sla_policy",
+    "sla_state",
+    "first_response_due_at",
+    "first_response_warn_at",
+    "resolution_due_at",
+    "resolution_warn_at",
+    "first_response_elapsed_seconds",
+    "resolution_elapsed_seconds",
+    "clock_running_since",
+    "sla_paused_at",
+    "first_response_warned_at",
+    "first_response_breached_at",
+    "resolution_warned_at",
+    "resolution_breached_at",
+]
+
+
+@admin.register(models.Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Cases are opened, moved and closed by the services (events, SLA, notifications).
+
+    Here an administrator finds a case and corrects its wording; the state, the people and
+    the clocks are read-only.
+    """
+
+    form = CaseAdminForm
+    list_display = [
+        "reference",
+        "subject",
+        "cooperative",
+        "area",
+        "priority",
+        "status",
+        "sla_state",
+        "assignee",
+        "created_at",
+    ]
+    list_filter = ["status", "priority", "sla_state", "area", "cooperative__office"]
+    search_fields = ["=reference", "subject", "cooperative__name", "=cooperative__tax_code"]
+    search_help_text = _("Exact reference, words of the subject, cooperative name or tax code.")
+    list_select_related = ["cooperative", "area", "assignee"]
+    # The primary key follows creation order and is indexed, unlike created_at alone.
+    ordering = ["-id"]
+    show_full_result_count = False
+    list_per_page = 50
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "cooperative",
+                    "requester",
+                    "area",
+                    "specialty",
+                    "subject",
+                    "description",
+                    "priority",
+                    "status",
+                    "assignee",
+                ]
+            },
+        ),
+        (
+            _("Resolution"),
+            {"fields": ["outcome", "resolution_summary", "rejection_reason", "minutes_spent"]},
+        ),
+        (
+            _("Dates"),
+            {
+                "fields": [
+                    "created_at",
+                    "updated_at",
+                    "first_response_at",
+                    "resolved_at",
+                    "closed_at",
+                    "confirmation_due_at",
+                ]
+            },
+        ),
+        (_("SLA"), {"fields": CASE_SLA_FIELDS, "classes": ["collapse"]}),
+    ]
+    inlines = [MessageInline, AttachmentInline, SlaPauseInline, RatingInline, CaseEventInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        editable = set(CASE_EDITABLE_FIELDS)
+        return [
+            name
+            for fieldset in self.fieldsets
+            for name in fieldset[1]["fields"]
+            if name not in editable
+        ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "cooperative",
+                "area",
+                "assignee",
+                "requester",
+                "specialty",
+                "outcome",
+                "sla_policy__area",
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.CaseEvent)
+class CaseEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "case_reference", "kind", "actor", "note"]
+    list_filter = ["kind"]
+    search_fields = ["=case__reference"]
+    search_help_text = _("Exact case reference.")
+    list_select_related = ["case", "actor"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    list_per_page = 50
+    fields = ["case", "created_at", "kind", "actor", "before", "after", "note"]
+    readonly_fields = fields
+
+    @admin.display(description=models.Case._meta.get_field("reference").verbose_name)
+    def case_reference(self, obj):
+        return obj.case.reference
+
+
+@admin.register(models.Rating)
+class RatingAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["case_reference", "score", "rated_by", "created_at"]
+    list_filter = ["score"]
+    search_fields = ["=case__reference"]
+    list_select_related = ["case", "rated_by"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    fields = ["case", "score", "comment", "rated_by", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=models.Case._meta.get_field("reference").verbose_name)
+    def case_reference(self, obj):
+        return obj.case.reference
+
+
+@admin.register(models.Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "kind", "email", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["email", "subject", "=dedupe_key"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    fields = [
+        "case",
+        "recipient",
+        "email",
+        "kind",
+        "subject",
+        "body",
+        "dedupe_key",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("case", "recipient")
+
+
+@admin.register(models.CaseCounter)
+class CaseCounterAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """Shown so that numbering can be checked; edited, it would hand out duplicate references."""
+
+    list_display = ["prefix", "year", "last_number"]
+    list_filter = ["year"]
+    fields = ["prefix", "year", "last_number"]
+    readonly_fields = fields
+
+
+@admin.register(models.IdempotencyKey)
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["created_at", "user", "key", "case"]
+    search_fields = ["=key", "user__username", "=case__reference"]
+    list_select_related = ["user", "case"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    fields = ["user", "key", "request_hash", "case", "created_at"]
+    readonly_fields = fields

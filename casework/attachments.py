@@ -1,0 +1,268 @@
+"""Documents on a case: the one write that stores an upload, and the read that serves it back.
+
+The type of a document is decided by its content (magic bytes), never by its name or by what the
+browser claims, so an executable renamed ``.pdf`` is refused. Files live under MEDIA_ROOT, outside
+the web root, and are served only through a view that asks `attachment_visible_to` first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+import zipfile
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import events
+from .errors import CaseError, ConflictError, ForbiddenError
+from .models import FINAL_STATUSES, Attachment, Case, Message
+from .roles import roles_of
+from .selectors import can_read_internal, cases_visible_to
+
+
+class PayloadTooLarge(CaseError):
+    """The document is bigger than ATTACHMENT_MAX_BYTES (the API answers 413)."""
+
+    code = "too_large"
+    default_message = gettext_lazy("The document is too large.")
+
+
+class UnsupportedType(CaseError):
+    """The document's content is not one of ATTACHMENT_ALLOWED_TYPES (the API answers 415)."""
+
+    code = "unsupported_type"
+    default_message = gettext_lazy("This kind of document is not accepted.")
+
+
+PDF = "application/pdf"
+PNG = "image/png"
+JPEG = "image/jpeg"
+ZIP = "application/zip"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+TEXT = "text/plain"
+
+# What people call each type in a message; the MIME type means nothing to a cooperative.
+TYPE_NAMES = {
+    PDF: "PDF",
+    PNG: "PNG",
+    JPEG: "JPEG",
+    ZIP: "ZIP",
+    DOCX: "Word (.docx)",
+    XLSX: "Excel (.xlsx)",
+    PPTX: "PowerPoint (.pptx)",
+    TEXT: gettext_lazy("plain text"),
+}
+# The extension a stored file gets from its detected type (the original name is kept apart).
+TYPE_EXTENSIONS = {
+    PDF: ".pdf",
+    PNG: ".png",
+    JPEG: ".jpg",
+    ZIP: ".zip",
+    DOCX: ".docx",
+    XLSX: ".xlsx",
+    PPTX: ".pptx",
+    TEXT: ".txt",
+}
+_OOXML_PARTS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_UNSAFE_NAME = re.compile(r"[^\w\-. ()\[\]+,]")
+
+
+def _read_all(file) -> bytes:
+    file.seek(0)
+    data = b"".join(file.chunks()) if hasattr(file, "chunks") else file.read()
+    file.seek(0)
+    return data
+
+
+def _zip_kind(file) -> str | None:
+    """A ZIP archive, or one of the Office Open XML documents that are ZIP archives inside."""
+    try:
+        file.seek(0)
+        with zipfile.ZipFile(file) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
+    finally:
+        file.seek(0)
+    if "[Content_Types].xml" in names:
+        for prefix, kind in _OOXML_PARTS:
+            if any(name.startswith(prefix) for name in names):
+                return kind
+    return ZIP
+
+
+def _is_plain_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not _TEXT_CONTROL.search(text)
+
+
+def detect_content_type(file) -> str | None:
+    """The type of a document from its first bytes (and its ZIP directory); None if unknown."""
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(file)
+    # Plain text has no signature: the whole file must be UTF-8 without binary control bytes.
+    # The size was checked before, so reading it all is bounded by ATTACHMENT_MAX_BYTES.
+    if _is_plain_text(_read_all(file)):
+        return TEXT
+    return None
+
+
+def allowed_type_names() -> list[str]:
+    return [str(TYPE_NAMES.get(kind, kind)) for kind in settings.ATTACHMENT_ALLOWED_TYPES]
+
+
+def check_upload(file) -> str:
+    """Size and content checks of an upload, before anything is saved; returns its type."""
+    name = sanitize_filename(getattr(file, "name", "") or "")
+    size = file.size
+    if size > settings.ATTACHMENT_MAX_BYTES:
+        raise PayloadTooLarge(
+            _("“%(name)s” is %(size)s: documents may be at most %(max)s.")
+            % {
+                "name": name,
+                "size": filesizeformat(size),
+                "max": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+            }
+        )
+    if size == 0:
+        raise CaseError(_("“%(name)s” is empty.") % {"name": name}, code="empty")
+    content_type = detect_content_type(file)
+    if content_type is None or content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+        raise UnsupportedType(
+            _("“%(name)s” is not an accepted kind of document. Accepted: %(kinds)s.")
+            % {"name": name, "kinds": ", ".join(allowed_type_names())}
+        )
+    return content_type
+
+
+def sanitize_filename(name: str) -> str:
+    """A file name safe to show and to send back in a header: no path, no control characters."""
+    name = unicodedata.normalize("NFC", str(name))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE_NAME.sub("_", name).strip(" .")
+    name = re.sub(r"_+", "_", name)
+    if not name:
+        return "document"
+    stem, ext = os.path.splitext(name)
+    if len(name) > 200:
+        name = stem[: 200 - len(ext[:20])] + ext[:20]
+    return name
+
+
+def _require_writer(case: Case, user, *, internal: bool) -> None:
+    roles = roles_of(user)
+    is_staff = (
+        roles.supervises_area(case.area_id)
+        or roles.works_area(case.area_id)
+        or (roles.is_consultant and case.assignee_id == roles.user_id)
+    )
+    if internal and not is_staff:
+        raise ForbiddenError(_("Only the federation's staff can attach internal documents."))
+    if not is_staff and not roles.is_member_of(case.cooperative_id):
+        raise ForbiddenError(_("You cannot add documents to this case."))
+
+
+@transaction.atomic
+def attachment_add(
+    *,
+    case: Case,
+    uploaded_by,
+    file,
+    internal: bool = False,
+    message: Message | None = None,
+) -> Attachment:
+    """Store a document on a case after checking who uploads it, its size and its content."""
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    _require_writer(case, uploaded_by, internal=internal)
+    if case.status in FINAL_STATUSES:
+        raise ConflictError(
+            _("The case is %(status)s: it takes no more documents.")
+            % {"status": case.get_status_display().lower()},
+            code="case_final",
+        )
+    if message is not None and message.case_id != case.pk:
+        raise CaseError(_("The message belongs to another case."), code="message")
+    content_type = check_upload(file)
+    original_name = sanitize_filename(getattr(file, "name", "") or "")
+    digest = hashlib.sha256()
+    file.seek(0)
+    for chunk in file.chunks() if hasattr(file, "chunks") else [file.read()]:
+        digest.update(chunk)
+    file.seek(0)
+    attachment = Attachment(
+        case=case,
+        message=message,
+        uploaded_by=uploaded_by,
+        original_name=original_name,
+        content_type=content_type,
+        size=file.size,
+        sha256=digest.hexdigest(),
+        internal=internal,
+    )
+    # The stored name is random: the original name is only shown, never used as a path.
+    attachment.file.save(f"{uuid.uuid4().hex}{TYPE_EXTENSIONS[content_type]}", file, save=False)
+    stored = attachment.file.name
+    try:
+        attachment.save()
+        events.record(
+            case,
+            events.Kind.ATTACHMENT_ADDED,
+            actor=uploaded_by,
+            after={
+                "attachment": attachment.pk,
+                "name": original_name,
+                "size": attachment.size,
+                "internal": internal,
+            },
+        )
+    except Exception:
+        # The row did not make it: do not leave an orphan file behind.
+        attachment.file.storage.delete(stored)
+        raise
+    return attachment
+
+
+def attachments_visible_to(user, case: Case) -> QuerySet[Attachment]:
+    """A case's documents; internal ones only for staff of that case."""
+    attachments = case.attachments.select_related("uploaded_by").order_by("created_at", "id")
+    if not can_read_internal(user, case):
+        attachments = attachments.filter(internal=False)
+    return attachments
+
+
+def attachment_visible_to(user, pk: int) -> Attachment | None:
+    """One document by id, or None when the user may not see it (the caller answers 404)."""
+    attachment = (
+        Attachment.objects.select_related("case")
+        .filter(pk=pk, case__in=cases_visible_to(user))
+        .first()
+    )
+    if attachment is None:
+        return None
+    if attachment.internal and not can_read_internal(user, attachment.case):
+        return None
+    return attachment

@@ -1,0 +1,221 @@
+"""Fixtures of the portal and dashboard tests: the case process set up, cases in bulk, uploads."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from casework.models import (
+    BusinessCalendar,
+    Case,
+    OpeningHours,
+    Rating,
+    SlaPolicy,
+)
+from tests import factories
+from workflows import process
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
+_references = itertools.count(1)
+
+
+# --- Copied from tests/workflows/conftest.py: an area ready for the case process ---------------
+
+
+@pytest.fixture
+def calendar(office):
+    calendar = BusinessCalendar.objects.create(office=office)
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            calendar=calendar, weekday=weekday, opens_at="09:00", closes_at="13:00"
+        )
+        OpeningHours.objects.create(
+            calendar=calendar, weekday=weekday, opens_at="14:00", closes_at="18:00"
+        )
+    return calendar
+
+
+@pytest.fixture
+def policies(area):
+    targets = {"low": (480, 9600), "normal": (240, 4800), "high": (120, 1920), "urgent": (60, 960)}
+    return {
+        priority: SlaPolicy.objects.create(
+            area=area, priority=priority, first_response_minutes=fr, resolution_minutes=res
+        )
+        for priority, (fr, res) in targets.items()
+    }
+
+
+@pytest.fixture
+def outcome(area):
+    return factories.OutcomeFactory(area=area, code="opinion_issued", label="Parere rilasciato")
+
+
+@pytest.fixture
+def process_setup(calendar, policies, outcome, area):
+    area.default_priority = "normal"
+    area.usual_documents = "Statuto vigente e ultimo verbale di assemblea"
+    area.save()
+    return area
+
+
+# --- Portal fixtures ---------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploads go to a temporary directory, never to the developer's var/uploads."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Pages in English, so assertions on text hold whatever the Italian catalogue says."""
+    client.cookies["django_language"] = "en"
+    return client
+
+
+@pytest.fixture
+def other_area():
+    return factories.AreaFactory(code="fiscal", name="Fiscale", reference_prefix="FIS")
+
+
+@pytest.fixture
+def specialty(area):
+    return factories.SpecialtyFactory(area=area, code="statuto", name="Statuto e atti")
+
+
+@pytest.fixture
+def other_specialty(other_area):
+    return factories.SpecialtyFactory(area=other_area, code="iva", name="IVA")
+
+
+@pytest.fixture
+def multi_member(cooperative, other_cooperative):
+    user = factories.MembershipFactory(cooperative=cooperative, user__username="socio.multi").user
+    factories.MembershipFactory(cooperative=other_cooperative, user=user)
+    return user
+
+
+@pytest.fixture
+def nobody():
+    """A logged-in account with no role at all."""
+    return factories.UserFactory(username="nessuno")
+
+
+@pytest.fixture
+def pdf_upload():
+    def make(name="statuto.pdf", content=PDF_BYTES):
+        return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+    return make
+
+
+@pytest.fixture
+def open_case(process_setup, consultant):
+    """Open a case through the process, as the member of the cooperative would."""
+
+    def make(requester, cooperative, **kwargs):
+        kwargs.setdefault("area", process_setup)
+        kwargs.setdefault("subject", "Modifica dello statuto")
+        kwargs.setdefault("description", "Dobbiamo modificare lo statuto.")
+        return process.open_case(requester=requester, cooperative=cooperative, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def member_case(open_case, member, cooperative):
+    return open_case(member, cooperative)
+
+
+def make_case(*, cooperative, area, status="unassigned", assignee=None, **fields) -> Case:
+    """A case row written directly, for figures that need many cases in given states quickly."""
+    now = timezone.now()
+    number = next(_references)
+    values = {
+        "reference": f"{area.reference_prefix}-2099-{number:06d}",
+        "cooperative": cooperative,
+        "area": area,
+        "subject": f"Caso {number}",
+        "description": "Descrizione",
+        "priority": "normal",
+        "status": status,
+        "assignee": assignee,
+        "created_at": now - timedelta(hours=2),
+        "first_response_due_at": now + timedelta(hours=4),
+        "first_response_warn_at": now + timedelta(hours=3),
+        "resolution_due_at": now + timedelta(days=5),
+        "resolution_warn_at": now + timedelta(days=4),
+        "clock_running_since": now - timedelta(hours=2),
+    }
+    values.update(fields)
+    return Case.objects.create(**values)
+
+
+def make_mixed_cases(n, *, cooperative, area, consultant, outcome, rater) -> list[Case]:
+    """`n` cases cycling through open, waiting, resolved, closed (rated) and breached."""
+    now = timezone.now()
+    cases = []
+    for index in range(n):
+        kind = index % 5
+        if kind == 0:
+            case = make_case(cooperative=cooperative, area=area, status="unassigned")
+        elif kind == 1:
+            case = make_case(
+                cooperative=cooperative,
+                area=area,
+                assignee=consultant,
+                status="waiting",
+                sla_state="paused",
+                clock_running_since=None,
+            )
+        elif kind == 2:
+            case = make_case(
+                cooperative=cooperative,
+                area=area,
+                assignee=consultant,
+                status="resolved",
+                outcome=outcome,
+                first_response_at=now - timedelta(hours=1),
+                resolved_at=now - timedelta(minutes=30),
+                confirmation_due_at=now + timedelta(days=5),
+                first_response_elapsed_seconds=3600,
+                resolution_elapsed_seconds=5400,
+                minutes_spent=30,
+                sla_state="met",
+            )
+        elif kind == 3:
+            case = make_case(
+                cooperative=cooperative,
+                area=area,
+                assignee=consultant,
+                status="closed",
+                outcome=outcome,
+                first_response_at=now - timedelta(hours=1),
+                resolved_at=now - timedelta(minutes=50),
+                closed_at=now - timedelta(minutes=10),
+                first_response_elapsed_seconds=1800,
+                resolution_elapsed_seconds=4200,
+                minutes_spent=45,
+                sla_state="met",
+            )
+            Rating.objects.create(case=case, score=1 + index % 5, rated_by=rater)
+        else:
+            case = make_case(
+                cooperative=cooperative,
+                area=area,
+                assignee=consultant,
+                status="assigned",
+                first_response_due_at=now - timedelta(hours=1),
+                first_response_warn_at=now - timedelta(hours=2),
+                sla_state="breached",
+            )
+        cases.append(case)
+    return cases
