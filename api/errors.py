@@ -7,10 +7,20 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from casework.attachments import PayloadTooLarge, UnsupportedType
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
+
+# Refusals of the domain that have an HTTP status of their own (checked before CaseError).
+_SPECIFIC = (
+    (PayloadTooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (UnsupportedType, status.HTTP_415_UNSUPPORTED_MEDIA_TYPE),
+)
 
 
 def exception_handler(exc, context):
+    for kind, http_status in _SPECIFIC:
+        if isinstance(exc, kind):
+            return Response({"detail": str(exc), "code": exc.code}, status=http_status)
     if isinstance(exc, ConflictError):
         return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, ForbiddenError):

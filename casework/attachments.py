@@ -115,6 +115,8 @@ def detect_content_type(file) -> str | None:
     file.seek(0)
     head = file.read(16)
     file.seek(0)
+    if not head:
+        return None
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -197,6 +199,8 @@ def attachment_add(
 ) -> Attachment:
     """Store a document on a case after checking who uploads it, its size and its content."""
     case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    # A document on an internal note is as internal as the note (and only staff may add it).
+    internal = internal or (message is not None and message.internal)
     _require_writer(case, uploaded_by, internal=internal)
     if case.status in FINAL_STATUSES:
         raise ConflictError(
@@ -206,6 +210,7 @@ def attachment_add(
         )
     if message is not None and message.case_id != case.pk:
         raise CaseError(_("The message belongs to another case."), code="message")
+
     content_type = check_upload(file)
     original_name = sanitize_filename(getattr(file, "name", "") or "")
     digest = hashlib.sha256()

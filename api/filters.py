@@ -1,0 +1,96 @@
+"""Query-string filters of the API's lists (django-filter), validated: a bad value is a 400."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
+
+from casework.models import Case, CaseStatus, Priority, SlaState
+from workflows.flows import CaseFlow, FollowUpFlow
+
+STEPS = {
+    "triage": CaseFlow.triage,
+    "assign_manually": CaseFlow.assign_manually,
+    "work": CaseFlow.work,
+    "review": FollowUpFlow.review,
+}
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=CaseStatus.choices, help_text=_("Case status; repeat for several.")
+    )
+    area = django_filters.CharFilter(field_name="area__code", help_text=_("Practice area code."))
+    priority = django_filters.MultipleChoiceFilter(
+        choices=Priority.choices, help_text=_("Priority; repeat for several.")
+    )
+    cooperative = django_filters.NumberFilter(
+        field_name="cooperative_id", help_text=_("Cooperative id.")
+    )
+    sla = django_filters.MultipleChoiceFilter(
+        field_name="sla_state", choices=SlaState.choices, help_text=_("SLA state.")
+    )
+    assignee = django_filters.CharFilter(
+        method="filter_assignee", help_text=_("Consultant's user id or username.")
+    )
+
+    class Meta:
+        model = Case
+        fields = ["status", "area", "priority", "cooperative", "sla", "assignee"]
+
+    def filter_assignee(self, queryset, name, value):
+        value = value.strip()
+        if value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset.filter(assignee__username=value)
+
+
+class SlaCaseFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(
+        field_name="sla_state", choices=SlaState.choices, help_text=_("SLA state.")
+    )
+    area = django_filters.CharFilter(field_name="area__code", help_text=_("Practice area code."))
+    office = django_filters.CharFilter(
+        field_name="cooperative__office__code", help_text=_("Territorial office code (e.g. BO).")
+    )
+
+    class Meta:
+        model = Case
+        fields = ["state", "area", "office"]
+
+
+class TaskFilter(django_filters.FilterSet):
+    scope = django_filters.ChoiceFilter(
+        choices=[("mine", _("My tasks")), ("available", _("Tasks I may claim"))],
+        method="filter_scope",
+        help_text=_(
+            "`mine`: tasks I hold; `available`: unclaimed tasks of my queues; both if absent."
+        ),
+    )
+    step = django_filters.ChoiceFilter(
+        choices=[(code, code) for code in STEPS],
+        method="filter_step",
+        help_text=_("The process step of the task."),
+    )
+    area = django_filters.CharFilter(method="filter_area", help_text=_("Practice area code."))
+
+    class Meta:
+        model = Task
+        fields = ["scope", "step", "area"]
+
+    def filter_scope(self, queryset, name, value):
+        if value == "mine":
+            return queryset.filter(owner_id=self.request.user.pk, status=STATUS.ASSIGNED)
+        return queryset.filter(status=STATUS.NEW, owner__isnull=True)
+
+    def filter_step(self, queryset, name, value):
+        return queryset.filter(flow_task=STEPS[value])
+
+    def filter_area(self, queryset, name, value):
+        return queryset.filter(
+            Q(process__caseprocess__case__area__code=value)
+            | Q(process__followupprocess__case__area__code=value)
+        )

@@ -1,0 +1,645 @@
+"""What the API reads and writes: output representations and the input of each action."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from casework.clocks import clock_states
+from casework.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Cooperative,
+    Message,
+    OutcomeCode,
+    PracticeArea,
+    Priority,
+    SlaState,
+    Specialty,
+)
+from casework.roles import roles_of
+from casework.selectors import can_read_internal
+from workflows.selectors import case_of
+
+from .selectors import MEMBER_NOTE_EVENTS
+
+User = get_user_model()
+
+
+def _user_of(context):
+    request = context.get("request")
+    return request.user if request is not None else None
+
+
+# --- Small nested shapes -------------------------------------------------------------------
+
+
+class UserBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class CooperativeBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Cooperative
+        fields = ["id", "name"]
+
+
+class SpecialtySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Specialty
+        fields = ["id", "code", "name"]
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutcomeCode
+        fields = ["code", "label"]
+
+
+class AreaSerializer(serializers.ModelSerializer):
+    specialties = SpecialtySerializer(many=True, read_only=True)
+    outcomes = OutcomeSerializer(many=True, read_only=True, source="active_outcomes")
+
+    class Meta:
+        model = PracticeArea
+        fields = [
+            "code",
+            "name",
+            "description",
+            "usual_documents",
+            "confirmation_days",
+            "specialties",
+            "outcomes",
+        ]
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    email = serializers.EmailField(allow_blank=True)
+    roles = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_("Any of `admin`, `supervisor`, `consultant`, `member`."),
+    )
+    cooperatives = CooperativeBriefSerializer(many=True)
+    consultant_areas = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Codes of the areas I work as a consultant.")
+    )
+    consultant_office = serializers.CharField(
+        allow_null=True, help_text=_("Code of my office, as a consultant.")
+    )
+    supervised_areas = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Codes of the areas I supervise.")
+    )
+    supervises_all_areas = serializers.BooleanField()
+
+
+# --- Cases ---------------------------------------------------------------------------------
+
+
+class ClockSerializer(serializers.Serializer):
+    """One SLA clock (first response or resolution) as it stands now."""
+
+    state = serializers.ChoiceField(choices=SlaState.choices, read_only=True)
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ClocksSerializer(serializers.Serializer):
+    first_response = ClockSerializer(read_only=True)
+    resolution = ClockSerializer(read_only=True)
+
+
+class CaseSlaSerializer(serializers.Serializer):
+    """The SLA of a case: the stored state (what filters and counts use) and each clock's now."""
+
+    state = serializers.ChoiceField(choices=SlaState.choices, source="sla_state", read_only=True)
+    first_response_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    resolution_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    first_response_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    paused = serializers.SerializerMethodField()
+    clocks = serializers.SerializerMethodField()
+
+    def get_paused(self, case) -> bool:
+        return case.sla_paused_at is not None
+
+    @extend_schema_field(ClocksSerializer)
+    def get_clocks(self, case):
+        due = {"first_response": case.first_response_due_at, "resolution": case.resolution_due_at}
+        clocks = {
+            name: {"state": str(state), "due_at": due[name]}
+            for name, state in clock_states(case).items()
+        }
+        return ClocksSerializer(clocks).data
+
+
+class CaseStaffSerializer(serializers.Serializer):
+    """What only the federation's staff read on a case."""
+
+    minutes_spent = serializers.IntegerField(read_only=True)
+    internal_notes_count = serializers.IntegerField(read_only=True)
+    sla_policy_first_response_minutes = serializers.IntegerField(
+        read_only=True, allow_null=True, source="sla_policy.first_response_minutes", default=None
+    )
+    sla_policy_resolution_minutes = serializers.IntegerField(
+        read_only=True, allow_null=True, source="sla_policy.resolution_minutes", default=None
+    )
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    cooperative = CooperativeBriefSerializer(read_only=True)
+    area = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    specialty = SpecialtySerializer(read_only=True, allow_null=True)
+    requester = UserBriefSerializer(read_only=True, allow_null=True)
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    outcome = OutcomeSerializer(read_only=True, allow_null=True)
+    rejection_reason = serializers.CharField(
+        read_only=True,
+        help_text=_("`out_of_scope` or `duplicate` for a rejected case, else empty."),
+    )
+    sla = CaseSlaSerializer(source="*", read_only=True)
+    staff = serializers.SerializerMethodField(
+        help_text=_("Only for the federation's staff of the case; null for cooperative members.")
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "reference",
+            "cooperative",
+            "area",
+            "specialty",
+            "subject",
+            "description",
+            "priority",
+            "status",
+            "requester",
+            "assignee",
+            "outcome",
+            "resolution_summary",
+            "rejection_reason",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "confirmation_due_at",
+            "sla",
+            "staff",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(CaseStaffSerializer(allow_null=True))
+    def get_staff(self, case):
+        user = _user_of(self.context)
+        if user is None or not can_read_internal(user, case):
+            return None
+        if not hasattr(case, "internal_notes_count"):
+            case.internal_notes_count = case.messages.filter(internal=True).count()
+        return CaseStaffSerializer(case).data
+
+
+def _specialty_of(area: PracticeArea, value):
+    """A specialty of `area` named by id or code; None when it is not there."""
+    value = str(value).strip()
+    condition = Q(code=value)
+    if value.isdigit():
+        condition |= Q(pk=int(value))
+    return Specialty.objects.filter(condition, area=area).first()
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    cooperative = serializers.IntegerField(help_text=_("Id of one of your cooperatives."))
+    area = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=PracticeArea.objects.filter(is_active=True),
+        help_text=_("Practice area code."),
+    )
+    specialty = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=40,
+        help_text=_("Specialty of the area, by code or id."),
+    )
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        required=False,
+        allow_null=True,
+        help_text=_("A suggestion: triage rules or a supervisor decide."),
+    )
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=20000)
+
+    def validate_cooperative(self, value):
+        # The same answer for a cooperative that does not exist and for someone else's:
+        # the API does not reveal which cooperatives exist.
+        roles = roles_of(_user_of(self.context))
+        if not roles.is_member_of(value):
+            raise serializers.ValidationError(_("This is not one of your cooperatives."))
+        return Cooperative.objects.get(pk=value)
+
+    def validate(self, attrs):
+        specialty = attrs.get("specialty")
+        if specialty in (None, ""):
+            attrs["specialty"] = None
+        else:
+            attrs["specialty"] = _specialty_of(attrs["area"], specialty)
+            if attrs["specialty"] is None:
+                raise serializers.ValidationError(
+                    {"specialty": _("The area has no such specialty.")}
+                )
+        return attrs
+
+    def fingerprint(self) -> str:
+        """A hash of the request as understood, to recognise a retry with the same body."""
+        data = self.validated_data
+        canonical = {
+            "cooperative": data["cooperative"].pk,
+            "area": data["area"].code,
+            "specialty": data["specialty"].pk if data["specialty"] else None,
+            "priority": data.get("priority"),
+            "subject": data["subject"],
+            "description": data["description"],
+        }
+        return hashlib.sha256(
+            json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+
+
+# --- Messages, attachments, events ---------------------------------------------------------
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name", read_only=True)
+    uploaded_by = UserBriefSerializer(read_only=True, allow_null=True)
+    message = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "name",
+            "content_type",
+            "size",
+            "sha256",
+            "internal",
+            "message",
+            "uploaded_by",
+            "created_at",
+            "download_url",
+        ]
+        read_only_fields = fields
+
+    def get_download_url(self, attachment) -> str:
+        return reverse(
+            "api:case-attachment-download",
+            kwargs={"case_id": attachment.case_id, "pk": attachment.pk},
+        )
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=False, help_text=_("The document (PDF, image, text, ZIP, Office).")
+    )
+    message = serializers.IntegerField(
+        required=False, allow_null=True, help_text=_("Id of a message of the case it belongs to.")
+    )
+    internal = serializers.BooleanField(
+        default=False, help_text=_("Visible to the federation's staff only (staff may set it).")
+    )
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = UserBriefSerializer(read_only=True, allow_null=True)
+    attachments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "author", "body", "internal", "created_at", "attachments"]
+        read_only_fields = fields
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, message):
+        attachments = getattr(message, "visible_attachments", None)
+        if attachments is None:
+            attachments = message.attachments.none()
+        return AttachmentSerializer(attachments, many=True, context=self.context).data
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+    internal = serializers.BooleanField(
+        default=False, help_text=_("An internal note, for the federation's staff only.")
+    )
+
+
+class EventSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="get_kind_display", read_only=True)
+    actor = UserBriefSerializer(read_only=True, allow_null=True)
+    note = serializers.SerializerMethodField()
+    before = serializers.SerializerMethodField()
+    after = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "kind", "label", "actor", "created_at", "note", "before", "after"]
+        read_only_fields = fields
+
+    def _staff(self) -> bool:
+        return bool(self.context.get("staff"))
+
+    def get_note(self, event) -> str:
+        return event.note if self._staff() or event.kind in MEMBER_NOTE_EVENTS else ""
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {},
+            "nullable": True,
+            "description": _("Values before the change (staff only; null for members)."),
+        }
+    )
+    def get_before(self, event):
+        return event.before if self._staff() else None
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {},
+            "nullable": True,
+            "description": _("Values after the change (staff only; null for members)."),
+        }
+    )
+    def get_after(self, event):
+        return event.after if self._staff() else None
+
+
+# --- Tasks ---------------------------------------------------------------------------------
+
+
+class TaskCaseSlaSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=SlaState.choices, source="sla_state", read_only=True)
+
+
+class TaskCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    reference = serializers.CharField(read_only=True)
+    subject = serializers.CharField(read_only=True)
+    area = serializers.CharField(source="area.code", read_only=True)
+    cooperative = CooperativeBriefSerializer(read_only=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
+    status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
+    sla = TaskCaseSlaSerializer(source="*", read_only=True)
+
+
+class TaskSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    step = serializers.SerializerMethodField(
+        help_text=_("`triage`, `assign_manually`, `work` or `review`.")
+    )
+    step_title = serializers.SerializerMethodField()
+    status = serializers.SerializerMethodField(
+        help_text=_("`new` (unclaimed), `assigned`, `done`, `canceled`...")
+    )
+    owner = UserBriefSerializer(read_only=True, allow_null=True)
+    created = serializers.DateTimeField(read_only=True)
+    case = serializers.SerializerMethodField()
+
+    def get_step(self, task) -> str:
+        return task.flow_task.name if task.flow_task else ""
+
+    def get_step_title(self, task) -> str:
+        return str(task.flow_task.task_title) if task.flow_task else ""
+
+    def get_status(self, task) -> str:
+        return str(task.status).lower()
+
+    @extend_schema_field(TaskCaseSerializer(allow_null=True))
+    def get_case(self, task):
+        case = case_of(task)
+        return TaskCaseSerializer(case).data if case is not None else None
+
+
+# --- Inputs of the case actions ------------------------------------------------------------
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20000,
+        help_text=_("The first reply; a standard sentence if empty."),
+    )
+
+
+class RequestInfoSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=20000)
+
+
+class ResolveSerializer(serializers.Serializer):
+    outcome = serializers.CharField(max_length=40, help_text=_("Outcome code of the case's area."))
+    summary = serializers.CharField(max_length=20000)
+    minutes_spent = serializers.IntegerField(min_value=0, max_value=100000, default=0)
+
+
+class RecordTimeSerializer(serializers.Serializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class HandBackSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class BodySerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20000)
+
+
+class RateSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class TriageSerializer(serializers.Serializer):
+    area = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=PracticeArea.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text=_("Practice area code; the case's own if absent."),
+    )
+    specialty = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=40,
+        help_text=_("Specialty of the area, by code or id."),
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices)
+
+    def resolve_specialty(self, area: PracticeArea) -> Specialty | None:
+        value = self.validated_data.get("specialty")
+        if value in (None, ""):
+            return None
+        specialty = _specialty_of(area, value)
+        if specialty is None:
+            raise serializers.ValidationError({"specialty": _("The area has no such specialty.")})
+        return specialty
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=Case.RejectionReason.choices)
+    explanation = serializers.CharField(max_length=5000)
+
+
+class AssignSerializer(serializers.Serializer):
+    consultant = serializers.CharField(
+        max_length=150, help_text=_("The consultant's username or user id.")
+    )
+
+    def validate_consultant(self, value):
+        value = value.strip()
+        condition = Q(username=value)
+        if value.isdigit():
+            condition |= Q(pk=int(value))
+        user = User.objects.filter(condition, consultant__is_active=True, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(_("There is no active consultant with this name."))
+        return user
+
+
+class PrioritySerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+
+
+# --- SLA and reports -----------------------------------------------------------------------
+
+
+class StateCountsSerializer(serializers.Serializer):
+    on_track = serializers.IntegerField()
+    at_risk = serializers.IntegerField()
+    breached = serializers.IntegerField()
+    paused = serializers.IntegerField()
+    met = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class AreaStateCountsSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    name = serializers.CharField()
+    counts = StateCountsSerializer()
+
+
+class OfficeStateCountsSerializer(serializers.Serializer):
+    office = serializers.CharField()
+    name = serializers.CharField()
+    counts = StateCountsSerializer()
+
+
+class SlaSummarySerializer(serializers.Serializer):
+    counts = StateCountsSerializer(help_text=_("Open cases by SLA state."))
+    by_area = AreaStateCountsSerializer(many=True)
+    by_office = OfficeStateCountsSerializer(many=True)
+
+
+class ReportQuerySerializer(serializers.Serializer):
+    since = serializers.DateField(
+        required=False, help_text=_("Cases opened on or after this day (YYYY-MM-DD).")
+    )
+    until = serializers.DateField(
+        required=False, help_text=_("Cases opened on or before this day (YYYY-MM-DD).")
+    )
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
+            raise serializers.ValidationError({"until": _("The period ends before it starts.")})
+        return attrs
+
+
+class OutcomeCountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class AreaReportSerializer(serializers.Serializer):
+    area = serializers.CharField()
+    name = serializers.CharField()
+    total = serializers.IntegerField()
+    outcomes = OutcomeCountSerializer(many=True)
+
+
+class ReportCasesSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    by_area = AreaReportSerializer(many=True)
+
+
+class ReportSlaSerializer(serializers.Serializer):
+    responded = serializers.IntegerField()
+    responded_on_time = serializers.IntegerField()
+    first_response_compliance = serializers.FloatField(
+        allow_null=True, help_text=_("Share (0–1) of first responses given on time.")
+    )
+    resolved = serializers.IntegerField()
+    resolved_on_time = serializers.IntegerField()
+    resolution_compliance = serializers.FloatField(
+        allow_null=True, help_text=_("Share (0–1) of resolved cases resolved on time.")
+    )
+
+
+class ReportTimesSerializer(serializers.Serializer):
+    median_first_response_minutes = serializers.FloatField(
+        allow_null=True, help_text=_("Business minutes.")
+    )
+    median_resolution_minutes = serializers.FloatField(
+        allow_null=True, help_text=_("Business minutes, pauses excluded.")
+    )
+
+
+class ReportSatisfactionSerializer(serializers.Serializer):
+    ratings = serializers.IntegerField()
+    average = serializers.FloatField(allow_null=True)
+    distribution = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_("Number of ratings per score, 1 to 5.")
+    )
+
+
+class CooperativeReportSerializer(serializers.Serializer):
+    cooperative = CooperativeBriefSerializer()
+    since = serializers.DateField(allow_null=True)
+    until = serializers.DateField(allow_null=True)
+    cases = ReportCasesSerializer()
+    sla = ReportSlaSerializer()
+    times = ReportTimesSerializer()
+    satisfaction = ReportSatisfactionSerializer()
+    minutes_delivered = serializers.IntegerField(help_text=_("Minutes of consulting recorded."))
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

@@ -1,0 +1,349 @@
+"""Cases: the list, intake (idempotent) and every role's actions, each one call to the process."""
+
+from __future__ import annotations
+
+from django.db.models import Case as Choose
+from django.db.models import IntegerField, Value, When
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from casework.errors import ForbiddenError
+from casework.models import PRIORITY_RANK, Case, OutcomeCode
+from casework.roles import roles_of
+from workflows import process
+
+from .. import serializers as s
+from ..filters import CaseFilter
+from ..idempotency import open_once
+from ..schema import error_responses
+from ..selectors import CASE_RELATED, case_list
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=gettext_lazy(
+        "Any unique string (e.g. a UUID) chosen by the client. A retry with the same key and "
+        "the same body returns the case the first request opened (200 instead of 201); the same "
+        "key with a different body is refused with 409."
+    ),
+)
+ACTION_ERRORS = error_responses(400, 403, 404, 409)
+
+
+def case_action(summary, request=None, *, who, url_path: str | None = None):
+    """A POST on one case: input validated, one process call, the case as it is afterwards."""
+
+    def decorate(method):
+        method = action(detail=True, methods=["post"], url_path=url_path)(method)
+        return extend_schema(
+            summary=summary,
+            description=who,
+            request=request,
+            responses={200: s.CaseSerializer, **ACTION_ERRORS},
+            tags=["case actions"],
+        )(method)
+
+    return decorate
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=gettext_lazy("Cases I may see"),
+        responses={200: s.CaseSerializer(many=True), **error_responses(400, 404)},
+    ),
+    retrieve=extend_schema(
+        summary=gettext_lazy("One case"), responses={200: s.CaseSerializer, **error_responses(404)}
+    ),
+    create=extend_schema(
+        summary=gettext_lazy("Open a case (cooperative members)"),
+        description=gettext_lazy(
+            "The cooperative must be one of the member's (else 400 on `cooperative`); users "
+            "who are not members of any cooperative get 403."
+        ),
+        request=s.CaseCreateSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: s.CaseSerializer,
+            200: s.CaseSerializer,
+            **error_responses(400, 403, 409),
+        },
+    ),
+)
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cases visible to the user: their cooperatives' as members, their areas' as staff."""
+
+    serializer_class = s.CaseSerializer
+    lookup_value_regex = "[^/]+"
+    filterset_class = CaseFilter
+    ordering_fields = [
+        "created_at",
+        "updated_at",
+        "priority_rank",
+        "first_response_due_at",
+        "resolution_due_at",
+        "reference",
+        "id",
+    ]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Case.objects.none()
+        return case_list(self.request.user).annotate(
+            priority_rank=Choose(
+                *(When(priority=code, then=Value(rank)) for code, rank in PRIORITY_RANK.items()),
+                output_field=IntegerField(),
+            )
+        )
+
+    def _case_response(self, pk: int, *, status_code=status.HTTP_200_OK) -> Response:
+        case = self.get_queryset().filter(pk=pk).first()
+        if case is None:
+            # The action moved the case out of the user's sight (e.g. handed back): they did it,
+            # so they get its state once more.
+            case = Case.objects.select_related(*CASE_RELATED).get(pk=pk)
+        return Response(self.get_serializer(case).data, status=status_code)
+
+    def _input(self, serializer_class) -> serializers.Serializer:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer
+
+    # --- Intake ----------------------------------------------------------------------------
+
+    def create(self, request, *args, **kwargs):
+        if not roles_of(request.user).is_member:
+            raise ForbiddenError(_("Only members of a cooperative can open cases."))
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 200:
+            raise serializers.ValidationError({"Idempotency-Key": [_("At most 200 characters.")]})
+        intake = self._input(s.CaseCreateSerializer)
+
+        def open_case() -> Case:
+            fields = intake.validated_data
+            return process.open_case(
+                requester=request.user,
+                cooperative=fields["cooperative"],
+                area=fields["area"],
+                subject=fields["subject"],
+                description=fields["description"],
+                specialty=fields["specialty"],
+                priority=fields.get("priority"),
+            )
+
+        if key:
+            case, created = open_once(
+                user=request.user, key=key, fingerprint=intake.fingerprint(), open_case=open_case
+            )
+        else:
+            case, created = open_case(), True
+        return self._case_response(
+            case.pk, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    # --- The consultant's work -------------------------------------------------------------
+
+    @case_action(
+        gettext_lazy("Acknowledge: the first response"),
+        s.AcknowledgeSerializer,
+        who=gettext_lazy(
+            "The assigned consultant (or a supervisor of the area). A public reply that stops "
+            "the first-response clock."
+        ),
+    )
+    def acknowledge(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.AcknowledgeSerializer).validated_data
+        process.acknowledge(case=case, actor=request.user, body=data.get("body", ""))
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Ask the cooperative for information (the SLA pauses)"),
+        s.RequestInfoSerializer,
+        who=gettext_lazy(
+            "The assigned consultant. The case waits on the cooperative and its SLA clocks stop "
+            "until a member answers (`provide-info`, or any message of theirs)."
+        ),
+        url_path="request-info",
+    )
+    def request_info(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.RequestInfoSerializer).validated_data
+        process.request_info(case=case, actor=request.user, question=data["question"])
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Resolve with an outcome"),
+        s.ResolveSerializer,
+        who=gettext_lazy(
+            "The assigned consultant. `outcome` is a code of the case's area (see `/areas/`); the "
+            "cooperative then confirms or reopens."
+        ),
+    )
+    def resolve(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.ResolveSerializer).validated_data
+        # An unknown code becomes None: the service refuses it, after checking who acts.
+        outcome = OutcomeCode.objects.filter(
+            area_id=case.area_id, code=data["outcome"], is_active=True
+        ).first()
+        process.resolve(
+            case=case,
+            actor=request.user,
+            outcome=outcome,
+            summary=data["summary"],
+            minutes_spent=data["minutes_spent"],
+        )
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Record time spent"),
+        s.RecordTimeSerializer,
+        who=gettext_lazy("Staff of the case's area, or its assignee."),
+        url_path="record-time",
+    )
+    def record_time(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.RecordTimeSerializer).validated_data
+        process.record_time(
+            case=case, actor=request.user, minutes=data["minutes"], note=data["note"]
+        )
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Hand the case back to a supervisor"),
+        s.HandBackSerializer,
+        who=gettext_lazy("The assigned consultant; a supervisor then assigns the case again."),
+        url_path="hand-back",
+    )
+    def hand_back(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.HandBackSerializer).validated_data
+        process.hand_back(case=case, actor=request.user, reason=data["reason"])
+        return self._case_response(case.pk)
+
+    # --- The cooperative's answers ---------------------------------------------------------
+
+    @case_action(
+        gettext_lazy("Confirm the resolution"),
+        None,
+        who=gettext_lazy("A member of the case's cooperative, while the case is resolved."),
+    )
+    def confirm(self, request, pk=None):
+        case = self.get_object()
+        process.confirm(case=case, actor=request.user)
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Reopen a resolved case"),
+        s.ReasonSerializer,
+        who=gettext_lazy(
+            "A member of the case's cooperative, within the confirmation window; the case goes "
+            "back to the same consultant."
+        ),
+    )
+    def reopen(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.ReasonSerializer).validated_data
+        process.reopen(case=case, actor=request.user, reason=data["reason"])
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Rate a closed case"),
+        s.RateSerializer,
+        who=gettext_lazy("A member of the case's cooperative, once the case is closed; once."),
+    )
+    def rate(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.RateSerializer).validated_data
+        process.rate(case=case, actor=request.user, score=data["score"], comment=data["comment"])
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Answer a request for information"),
+        s.BodySerializer,
+        who=gettext_lazy(
+            "A member of the case's cooperative, while the case waits for information."
+        ),
+        url_path="provide-info",
+    )
+    def provide_info(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.BodySerializer).validated_data
+        process.provide_info(case=case, actor=request.user, body=data["body"])
+        return self._case_response(case.pk)
+
+    # --- Supervision -----------------------------------------------------------------------
+
+    @case_action(
+        gettext_lazy("Triage: area, specialty and priority"),
+        s.TriageSerializer,
+        who=gettext_lazy(
+            "A supervisor of the case's area (and of the new area, if it changes), while the "
+            "case is in triage."
+        ),
+    )
+    def triage(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.TriageSerializer)
+        area = data.validated_data.get("area") or case.area
+        process.triage_case(
+            case=case,
+            actor=request.user,
+            area=area,
+            specialty=data.resolve_specialty(area),
+            priority=data.validated_data["priority"],
+        )
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Reject a case in triage"),
+        s.RejectSerializer,
+        who=gettext_lazy("A supervisor of the area. The explanation is sent to the cooperative."),
+    )
+    def reject(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.RejectSerializer).validated_data
+        process.reject_case(
+            case=case, actor=request.user, reason=data["reason"], explanation=data["explanation"]
+        )
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Assign (or reassign) to a consultant"),
+        s.AssignSerializer,
+        who=gettext_lazy("A supervisor of the area; the consultant must work in the case's area."),
+    )
+    def assign(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.AssignSerializer).validated_data
+        process.assign_case(case=case, actor=request.user, consultant=data["consultant"])
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Change the priority"),
+        s.PrioritySerializer,
+        who=gettext_lazy("A supervisor of the area; the SLA due times are recomputed."),
+    )
+    def priority(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.PrioritySerializer).validated_data
+        process.change_priority(case=case, actor=request.user, priority=data["priority"])
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Cancel the case"),
+        s.ReasonSerializer,
+        who=gettext_lazy("A supervisor of the area, while the case is open."),
+    )
+    def cancel(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.ReasonSerializer).validated_data
+        process.cancel(case=case, actor=request.user, reason=data["reason"])
+        return self._case_response(case.pk)

@@ -1,0 +1,76 @@
+"""The task queues of the process: my tasks, the ones I may claim, claim and release."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from viewflow.workflow.models import Task
+
+from workflows import process
+
+from ..filters import TaskFilter
+from ..schema import error_responses
+from ..selectors import open_tasks_of, tasks_reachable_by, with_case
+from ..serializers import TaskSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=gettext_lazy("My task queues"),
+        description=gettext_lazy(
+            "`scope=mine`: the tasks I hold; `scope=available`: the unclaimed tasks of my queues "
+            "(work for consultants of the area; triage, manual assignment and follow-ups for "
+            "supervisors). Without `scope`, both."
+        ),
+        responses={200: TaskSerializer(many=True), **error_responses(400, 404)},
+    ),
+    retrieve=extend_schema(
+        summary=gettext_lazy("One task"), responses={200: TaskSerializer, **error_responses(404)}
+    ),
+    claim=extend_schema(
+        summary=gettext_lazy("Claim a task"),
+        description=gettext_lazy("Of many people claiming at once, one gets 200, the others 409."),
+        request=None,
+        responses={200: TaskSerializer, **error_responses(403, 404, 409)},
+    ),
+    release=extend_schema(
+        summary=gettext_lazy("Put a task back in its queue"),
+        request=None,
+        responses={200: TaskSerializer, **error_responses(403, 404, 409)},
+    ),
+)
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = TaskSerializer
+    lookup_value_regex = "[^/]+"
+    filterset_class = TaskFilter
+    ordering_fields = ["created", "id"]
+    ordering = ["created", "id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Task.objects.none()
+        if self.action == "list":
+            return open_tasks_of(self.request.user)
+        return tasks_reachable_by(self.request.user)
+
+    def _task_response(self, task_id: int) -> Response:
+        task = tasks_reachable_by(self.request.user).filter(pk=task_id).first()
+        if task is None:
+            # Released out of the user's queues (they held it from outside their areas).
+            task = with_case(Task.objects.filter(pk=task_id)).get()
+        return Response(self.get_serializer(task).data)
+
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        task = self.get_object()
+        process.claim_task(task=task, actor=request.user)
+        return self._task_response(task.pk)
+
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        task = self.get_object()
+        process.release_task(task=task, actor=request.user)
+        return self._task_response(task.pk)

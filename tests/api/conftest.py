@@ -1,0 +1,157 @@
+"""Fixtures for the API: an area ready for the process, clients per role, cases in each state."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from casework.models import BusinessCalendar, Consultant, OpeningHours, SlaPolicy
+from tests import factories
+from workflows import process
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles_and_media(settings, tmp_path):
+    # Throttle counters live in the cache: each test starts with none. Uploads go to a scratch dir.
+    cache.clear()
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def calendar(office):
+    calendar = BusinessCalendar.objects.create(office=office)
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            calendar=calendar, weekday=weekday, opens_at="09:00", closes_at="13:00"
+        )
+        OpeningHours.objects.create(
+            calendar=calendar, weekday=weekday, opens_at="14:00", closes_at="18:00"
+        )
+    return calendar
+
+
+@pytest.fixture
+def policies(area):
+    targets = {"low": (480, 9600), "normal": (240, 4800), "high": (120, 1920), "urgent": (60, 960)}
+    return {
+        priority: SlaPolicy.objects.create(
+            area=area, priority=priority, first_response_minutes=fr, resolution_minutes=res
+        )
+        for priority, (fr, res) in targets.items()
+    }
+
+
+@pytest.fixture
+def outcome(area):
+    return factories.OutcomeFactory(area=area, code="opinion_issued", label="Parere rilasciato")
+
+
+@pytest.fixture
+def process_setup(calendar, policies, outcome, area):
+    area.default_priority = "normal"
+    area.save()
+    return area
+
+
+@pytest.fixture
+def fiscal_area():
+    area = factories.AreaFactory(code="fiscal", name="Fiscale", reference_prefix="FIS")
+    area.default_priority = "normal"
+    area.save()
+    return area
+
+
+@pytest.fixture
+def consultant(area, office):
+    # Room for every case a test opens, so routing always finds them.
+    return factories.ConsultantFactory(
+        user__username="consulente", office=office, areas=[area], capacity=200
+    ).user
+
+
+@pytest.fixture
+def consultant2(area, office):
+    return factories.ConsultantFactory(
+        user__username="consulente2", office=office, areas=[area], capacity=200
+    ).user
+
+
+@pytest.fixture
+def fiscal_consultant(fiscal_area, office):
+    return factories.ConsultantFactory(
+        user__username="consulente.fiscale", office=office, areas=[fiscal_area], capacity=200
+    ).user
+
+
+@pytest.fixture
+def area_supervisor(area):
+    return factories.SupervisorFactory(
+        user__username="supervisore.legale", all_areas=False, areas=[area]
+    ).user
+
+
+@pytest.fixture
+def fiscal_supervisor(fiscal_area):
+    return factories.SupervisorFactory(
+        user__username="supervisore.fiscale", all_areas=False, areas=[fiscal_area]
+    ).user
+
+
+@pytest.fixture
+def outsider():
+    """Signed in, but neither member nor staff."""
+    return factories.UserFactory(username="passante")
+
+
+@pytest.fixture
+def api():
+    """A client for a user: `api(user)`; `api()` is anonymous.
+
+    It signs in with a token, as integrations do, so that each request reads the user afresh
+    (roles are cached on the user object for one request only).
+    """
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            token, _created = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def open_case(process_setup, member, cooperative):
+    """Open a case through the process (routing gives it to a consultant when one exists)."""
+
+    def make(requester=None, coop=None, **fields):
+        return process.open_case(
+            requester=requester or member,
+            cooperative=coop or cooperative,
+            area=fields.pop("area", process_setup),
+            subject=fields.pop("subject", "Modifica dello statuto"),
+            description=fields.pop("description", "Dobbiamo cambiare l'oggetto sociale."),
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def assigned_case(open_case, consultant):
+    case = open_case()
+    assert case.status == "assigned" and case.assignee == consultant
+    return case
+
+
+@pytest.fixture
+def other_case(open_case, other_member, other_cooperative, consultant):
+    """A case of the other cooperative, in the same area (so the same staff see it)."""
+    return open_case(requester=other_member, coop=other_cooperative)
+
+
+def set_capacity(user, capacity):
+    Consultant.objects.filter(user=user).update(capacity=capacity)

@@ -1,0 +1,96 @@
+"""Every list endpoint runs as many SQL queries for 5 rows as for 50: no N+1 can creep in."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from casework.attachments import attachment_add
+from casework.models import Case
+from tests import factories
+from workflows import process
+from workflows.flows import CaseFlow
+
+pytestmark = pytest.mark.django_db
+
+ROWS = 8
+
+
+def count_queries(client, url, **params) -> tuple[int, int]:
+    """(queries, rows) of one list request."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    return len(captured), len(response.json()["results"])
+
+
+def assert_constant(client, url, **params):
+    small, small_rows = count_queries(client, url, page_size=5, **params)
+    large, large_rows = count_queries(client, url, page_size=50, **params)
+    assert small_rows == 5 and large_rows > 5, (small_rows, large_rows)
+    assert small == large, f"{url}: {small} queries for 5 rows, {large} for {large_rows}"
+    return small
+
+
+@pytest.fixture
+def busy(open_case, consultant, member, supervisor, other_case):
+    """Several cases, one of them with many messages (and documents) and a long timeline."""
+    cases = [open_case(specialty=None) for _ in range(ROWS)]
+    case = cases[0]
+    for n in range(ROWS):
+        message = process.post_message(case=case, author=member, body=f"Messaggio {n}")
+        attachment_add(
+            case=case,
+            uploaded_by=member,
+            file=SimpleUploadedFile(f"doc{n}.pdf", b"%PDF-1.4 doc"),
+            message=message,
+        )
+        process.post_message(case=case, author=consultant, body=f"Nota {n}", internal=True)
+        process.record_time(case=case, actor=consultant, minutes=5)
+    Case.objects.filter(pk__in=[c.pk for c in cases[1:4]]).update(sla_state="at_risk")
+    return cases
+
+
+@pytest.mark.parametrize("who", ["member", "consultant", "supervisor"])
+def test_case_list(request, api, busy, who):
+    client = api(request.getfixturevalue(who))
+
+    assert_constant(client, "/api/v1/cases/")
+    assert_constant(client, "/api/v1/cases/", ordering="-priority_rank", status="assigned")
+
+
+@pytest.mark.parametrize("who", ["member", "consultant"])
+def test_case_children(request, api, busy, who):
+    client = api(request.getfixturevalue(who))
+    case = busy[0]
+
+    assert_constant(client, f"/api/v1/cases/{case.pk}/messages/")
+    assert_constant(client, f"/api/v1/cases/{case.pk}/attachments/")
+    assert_constant(client, f"/api/v1/cases/{case.pk}/events/")
+
+
+def test_task_lists(api, busy, consultant, area_supervisor, consultant2):
+    client = api(consultant)
+    assert_constant(client, "/api/v1/tasks/", scope="mine")
+    assert_constant(client, "/api/v1/tasks/")
+
+    for case in busy:
+        process.release_task(task=process.active_task(case, CaseFlow.work), actor=consultant)
+    assert_constant(api(consultant2), "/api/v1/tasks/", scope="available")
+    assert_constant(api(area_supervisor), "/api/v1/tasks/", scope="available", step="work")
+
+
+def test_sla_cases(api, busy, supervisor):
+    Case.objects.update(sla_state="at_risk")
+
+    assert_constant(api(supervisor), "/api/v1/sla/cases/")
+    assert_constant(api(supervisor), "/api/v1/sla/cases/", state="at_risk")
+
+
+def test_areas(api, member, process_setup):
+    for n in range(ROWS):
+        area = factories.AreaFactory(code=f"area{n}", reference_prefix=f"AR{chr(65 + n)}")
+        factories.SpecialtyFactory(area=area)
+        factories.OutcomeFactory(area=area)
+
+    assert_constant(api(member), "/api/v1/areas/")
