@@ -7,9 +7,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import models
+from . import clocks, models
 from .validators import normalise_tax_code
 
 admin.site.site_header = _("Sportello administration")
@@ -263,6 +264,11 @@ class PracticeAreaAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "reference_prefix"]
     inlines = [SpecialtyInline, OutcomeCodeInline, SlaPolicyInline, TriageRuleInline]
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is models.SlaPolicy and formset.has_changed():
+            clocks.schedule_recompute(area_id=form.instance.pk)
+
 
 @admin.register(models.Specialty)
 class SpecialtyAdmin(admin.ModelAdmin):
@@ -415,6 +421,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     search_fields = ["area__name", "area__code"]
     list_select_related = ["area"]
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Open cases of this area and priority get due instants from the new targets.
+        clocks.schedule_recompute(area_id=obj.area_id, priority=obj.priority)
+
 
 @admin.register(models.TriageRule)
 class TriageRuleAdmin(admin.ModelAdmin):
@@ -445,6 +456,14 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     search_fields = ["office__name", "office__code"]
     list_select_related = ["office"]
     inlines = [OpeningHoursInline, ClosureInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Opening hours and closures live in inlines: mark the calendar changed so every process
+        # rebuilds it, then move the due instants of the office's open cases.
+        calendar = form.instance
+        models.BusinessCalendar.objects.filter(pk=calendar.pk).update(updated_at=timezone.now())
+        clocks.schedule_recompute(office_id=calendar.office_id)
 
 
 # --- Cases (looked at here, worked in the app) ---------------------------------------------------

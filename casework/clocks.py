@@ -14,6 +14,7 @@ from . import sla
 from .models import (
     BusinessCalendar,
     Case,
+    CaseEvent,
     CaseStatus,
     Closure,
     OpeningHours,
@@ -154,9 +155,9 @@ def resume(case: Case, *, at: datetime) -> None:
     _rearm_marks(case, at)
 
 
-def recompute(case: Case, *, at: datetime) -> None:
+def recompute(case: Case, *, at: datetime, calendar: sla.BusinessCalendar | None = None) -> None:
     """New targets (priority, policy or calendar change) applied to the time already consumed."""
-    calendar = calendar_for_case(case)
+    calendar = calendar or calendar_for_case(case)
     _consume(case, at, calendar)
     case.sla_policy = policy_for(case)
     _schedule(case, calendar)
@@ -225,3 +226,82 @@ def case_state(case: Case, *, now: datetime | None = None) -> str:
 
 def refresh_state(case: Case, *, now: datetime | None = None) -> None:
     case.sla_state = case_state(case, now=now)
+
+
+def recompute_open_cases(
+    *,
+    office_id: int | None = None,
+    area_id: int | None = None,
+    priority: str | None = None,
+    at: datetime | None = None,
+    batch: int = 500,
+) -> int:
+    """After a calendar or policy change: new due instants for the running cases it concerns.
+
+    The time already consumed stays as it was measured; only what is left is laid on the new
+    calendar or measured against the new target. Rows are locked a batch at a time, so a
+    recompute never holds up the desk for long. Returns how many due instants moved.
+    """
+    from django.db import transaction
+
+    at = at or timezone.now()
+    cases = Case.objects.filter(status__in=WORKING_STATUSES, clock_running_since__isnull=False)
+    if office_id is not None:
+        cases = cases.filter(cooperative__office_id=office_id)
+    if area_id is not None:
+        cases = cases.filter(area_id=area_id)
+    if priority is not None:
+        cases = cases.filter(priority=priority)
+    ids = list(cases.order_by("pk").values_list("pk", flat=True))
+    moved = 0
+    for start in range(0, len(ids), batch):
+        with transaction.atomic():
+            chunk = list(
+                Case.objects.select_for_update(of=("self",))
+                .filter(pk__in=ids[start : start + batch], clock_running_since__isnull=False)
+                .select_related("cooperative", "sla_policy")
+            )
+            changed, rows = [], []
+            for case in chunk:
+                before = (case.first_response_due_at, case.resolution_due_at)
+                recompute(case, at=at, calendar=calendar_for_office(case.cooperative.office_id))
+                refresh_state(case, now=at)
+                if (case.first_response_due_at, case.resolution_due_at) == before:
+                    continue
+                changed.append(case)
+                rows.append(
+                    CaseEvent(
+                        case=case,
+                        kind=CaseEvent.Kind.SLA_RECOMPUTED,
+                        created_at=at,
+                        before={
+                            "first_response_due_at": _iso(before[0]),
+                            "resolution_due_at": _iso(before[1]),
+                        },
+                        after={
+                            "first_response_due_at": _iso(case.first_response_due_at),
+                            "resolution_due_at": _iso(case.resolution_due_at),
+                        },
+                    )
+                )
+            Case.objects.bulk_update(changed, CLOCK_FIELDS, batch_size=batch)
+            CaseEvent.objects.bulk_create(rows)
+            moved += len(changed)
+    return moved
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def schedule_recompute(**scope) -> None:
+    """Recompute due instants in the background once the change that needs it has committed."""
+    from django.db import transaction
+
+    def enqueue():
+        # By name: the domain does not import the workflow layer that owns the Celery tasks.
+        from casework.celery import app
+
+        app.signature("workflows.tasks.recompute_due_times", kwargs=scope).delay()
+
+    transaction.on_commit(enqueue)

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from casework import escalation
+from casework import clocks, escalation
 
 from . import process
 
@@ -38,3 +38,9 @@ def auto_close() -> int:
         if process.auto_close(case=case_id) is not None:
             closed += 1
     return closed
+
+
+@shared_task(name="workflows.tasks.recompute_due_times", **RETRY)
+def recompute_due_times(office_id=None, area_id=None, priority=None) -> int:
+    """New due instants for open cases after an office calendar or an SLA policy changed."""
+    return clocks.recompute_open_cases(office_id=office_id, area_id=area_id, priority=priority)

@@ -38,7 +38,9 @@ def kinds(case):
 def open_tasks(case):
     return {
         t.flow_task.name
-        for t in Task.objects.filter(process__caseprocess__case=case, status__in=["NEW", "ASSIGNED"])
+        for t in Task.objects.filter(
+            process__caseprocess__case=case, status__in=["NEW", "ASSIGNED"]
+        )
     }
 
 
@@ -46,12 +48,16 @@ def load(user):
     return Consultant.objects.get(user=user).active_cases
 
 
-def test_routed_case_is_resolved_and_confirmed(process_setup, member, cooperative, consultant, outcome):
+def test_routed_case_is_resolved_and_confirmed(
+    process_setup, member, cooperative, consultant, outcome
+):
     case = open_case(member, cooperative, process_setup)
     assert (case.status, case.assignee) == ("assigned", consultant)
     assert load(consultant) == 1
     process.acknowledge(case=case, actor=consultant)
-    process.resolve(case=case, actor=consultant, outcome=outcome, summary="Parere inviato", minutes_spent=45)
+    process.resolve(
+        case=case, actor=consultant, outcome=outcome, summary="Parere inviato", minutes_spent=45
+    )
     case.refresh_from_db()
     assert case.status == "resolved" and case.sla_state == "met"
     assert open_tasks(case) == {"await_confirmation"}
@@ -65,7 +71,9 @@ def test_routed_case_is_resolved_and_confirmed(process_setup, member, cooperativ
 def test_request_for_information_loops_back_to_the_same_consultant(
     process_setup, member, cooperative, consultant, outcome
 ):
-    factories.ConsultantFactory(user__username="collega", office=consultant.consultant.office, areas=[process_setup])
+    factories.ConsultantFactory(
+        user__username="collega", office=consultant.consultant.office, areas=[process_setup]
+    )
     case = open_case(member, cooperative, process_setup)
     assignee = case.assignee
     process.request_info(case=case, actor=assignee, question="Inviate il verbale?")
@@ -79,7 +87,9 @@ def test_request_for_information_loops_back_to_the_same_consultant(
     assert "info_provided" in kinds(case)
 
 
-def test_reopen_goes_back_to_the_same_consultant(process_setup, member, cooperative, consultant, outcome):
+def test_reopen_goes_back_to_the_same_consultant(
+    process_setup, member, cooperative, consultant, outcome
+):
     case = open_case(member, cooperative, process_setup)
     process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
     process.reopen(case=case, actor=member, reason="Manca la parte sul CdA")
@@ -89,7 +99,9 @@ def test_reopen_goes_back_to_the_same_consultant(process_setup, member, cooperat
     assert load(consultant) == 1
 
 
-def test_reopen_after_the_window_is_refused(process_setup, member, cooperative, consultant, outcome):
+def test_reopen_after_the_window_is_refused(
+    process_setup, member, cooperative, consultant, outcome
+):
     with time_machine.travel(MONDAY_10, tick=False):
         case = open_case(member, cooperative, process_setup)
         process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
@@ -136,22 +148,30 @@ def test_triage_rule_decides_priority(process_setup, member, cooperative, consul
     from casework.models import TriageRule
 
     TriageRule.objects.create(area=process_setup, keyword="sfratto", priority="urgent")
-    case = open_case(member, cooperative, process_setup, description="Rischio di SFRATTO della sede")
+    case = open_case(
+        member, cooperative, process_setup, description="Rischio di SFRATTO della sede"
+    )
     assert case.priority == "urgent" and case.status == "assigned"
 
 
-def test_rejection_closes_case_and_tells_cooperative(process_setup, member, cooperative, supervisor):
+def test_rejection_closes_case_and_tells_cooperative(
+    process_setup, member, cooperative, supervisor
+):
     process_setup.default_priority = ""
     process_setup.save()
     case = open_case(member, cooperative, process_setup)
-    process.reject_case(case=case, actor=supervisor, reason="duplicate", explanation="Vedi LEG-2026-000001")
+    process.reject_case(
+        case=case, actor=supervisor, reason="duplicate", explanation="Vedi LEG-2026-000001"
+    )
     case.refresh_from_db()
     assert case.status == "rejected" and case.process.status == "DONE"
     assert case.messages.filter(internal=False, body__contains="LEG-2026").exists()
     assert Notification.objects.filter(case=case, kind="case_rejected", recipient=member).exists()
 
 
-def test_nobody_available_goes_to_manual_assignment(process_setup, member, cooperative, consultant, supervisor):
+def test_nobody_available_goes_to_manual_assignment(
+    process_setup, member, cooperative, consultant, supervisor
+):
     Consultant.objects.filter(user=consultant).update(absent_until=datetime(2099, 1, 1).date())
     case = open_case(member, cooperative, process_setup)
     assert case.status == "unassigned" and open_tasks(case) == {"assign_manually"}
@@ -159,7 +179,9 @@ def test_nobody_available_goes_to_manual_assignment(process_setup, member, coope
     assert failed.after["reason"] == "all_absent"
     process.assign_case(case=case, actor=supervisor, consultant=consultant)
     case.refresh_from_db()
-    assert case.status == "assigned" and process.active_task(case, CaseFlow.work).owner == consultant
+    assert (
+        case.status == "assigned" and process.active_task(case, CaseFlow.work).owner == consultant
+    )
 
 
 def test_hand_back_and_reassign(process_setup, member, cooperative, consultant, supervisor):
@@ -176,7 +198,9 @@ def test_hand_back_and_reassign(process_setup, member, cooperative, consultant, 
     assert load(other) == 1
 
 
-def test_supervisor_reassigns_work_in_progress(process_setup, member, cooperative, consultant, supervisor):
+def test_supervisor_reassigns_work_in_progress(
+    process_setup, member, cooperative, consultant, supervisor
+):
     other = factories.ConsultantFactory(user__username="zeta", areas=[process_setup]).user
     case = open_case(member, cooperative, process_setup)
     assert case.assignee == consultant
@@ -200,7 +224,9 @@ def test_release_then_colleague_claims(process_setup, member, cooperative, consu
 
 
 @pytest.mark.parametrize("stage", ["triage", "assigned", "waiting", "resolved"])
-def test_supervisor_cancels_at_any_stage(stage, process_setup, member, cooperative, consultant, supervisor, outcome):
+def test_supervisor_cancels_at_any_stage(
+    stage, process_setup, member, cooperative, consultant, supervisor, outcome
+):
     if stage == "triage":
         process_setup.default_priority = ""
         process_setup.save()
@@ -218,7 +244,9 @@ def test_supervisor_cancels_at_any_stage(stage, process_setup, member, cooperati
         process.resolve(case=case, actor=supervisor, outcome=outcome, summary="Troppo tardi")
 
 
-def test_low_rating_creates_follow_up_for_supervisor(process_setup, member, cooperative, consultant, supervisor, outcome):
+def test_low_rating_creates_follow_up_for_supervisor(
+    process_setup, member, cooperative, consultant, supervisor, outcome
+):
     case = open_case(member, cooperative, process_setup)
     process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
     process.confirm(case=case, actor=member)
@@ -251,8 +279,12 @@ def test_refused_moves_change_nothing(
     assert case.assignee == consultant
     before = (case.status, case.assignee_id, len(kinds(case)))
     attempts = {
-        "resolve_by_other": lambda: process.resolve(case=case, actor=other, outcome=outcome, summary="x"),
-        "member_internal_note": lambda: process.post_message(case=case, author=member, body="x", internal=True),
+        "resolve_by_other": lambda: process.resolve(
+            case=case, actor=other, outcome=outcome, summary="x"
+        ),
+        "member_internal_note": lambda: process.post_message(
+            case=case, author=member, body="x", internal=True
+        ),
         "confirm_unresolved": lambda: process.confirm(case=case, actor=member),
         "rate_open": lambda: process.rate(case=case, actor=member, score=4),
         "provide_info_not_waiting": lambda: process.provide_info(case=case, actor=member, body="x"),
@@ -287,8 +319,13 @@ def _in_threads(count, target):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_consultants_claiming_at_once_exactly_one_wins(process_setup, member, cooperative, consultant):
-    colleagues = [factories.ConsultantFactory(user__username=f"collega{i}", areas=[process_setup]).user for i in range(6)]
+def test_two_consultants_claiming_at_once_exactly_one_wins(
+    process_setup, member, cooperative, consultant
+):
+    colleagues = [
+        factories.ConsultantFactory(user__username=f"collega{i}", areas=[process_setup]).user
+        for i in range(6)
+    ]
     case = open_case(member, cooperative, process_setup)
     task = process.active_task(case, CaseFlow.work)
     process.release_task(task=task, actor=case.assignee)
@@ -310,7 +347,9 @@ def test_two_consultants_claiming_at_once_exactly_one_wins(process_setup, member
 
 
 @pytest.mark.django_db(transaction=True)
-def test_references_stay_unique_under_concurrent_intake(process_setup, member, cooperative, consultant):
+def test_references_stay_unique_under_concurrent_intake(
+    process_setup, member, cooperative, consultant
+):
     results = _in_threads(8, lambda: open_case(member, cooperative, process_setup).reference)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len(set(results)) == 8
@@ -329,5 +368,7 @@ def test_first_response_due_over_weekend(process_setup, member, cooperative, con
     with time_machine.travel(friday_1759, tick=False):
         case = open_case(member, cooperative, process_setup)
     # 240 business minutes: 1 on Friday, then Monday 09:00–12:59.
-    assert case.first_response_due_at.astimezone(ROME) == datetime(2026, 11, 30, 12, 59, tzinfo=ROME)
+    assert case.first_response_due_at.astimezone(ROME) == datetime(
+        2026, 11, 30, 12, 59, tzinfo=ROME
+    )
     assert case.first_response_due_at - friday_1759 > timedelta(days=2)

@@ -26,8 +26,12 @@ def at(*args):
 def open_case(member, cooperative, area, when, **extra):
     with time_machine.travel(when, tick=False):
         return process.open_case(
-            requester=member, cooperative=cooperative, area=area, subject="Bilancio",
-            description="Revisione del bilancio", **extra,
+            requester=member,
+            cooperative=cooperative,
+            area=area,
+            subject="Bilancio",
+            description="Revisione del bilancio",
+            **extra,
         )
 
 
@@ -66,7 +70,9 @@ def test_reopen_resumes_without_escalating(process_setup, member, cooperative, c
     assert case.sla_state == "on_track"
 
 
-def test_priority_change_recomputes_from_consumed_time(process_setup, member, cooperative, consultant, supervisor):
+def test_priority_change_recomputes_from_consumed_time(
+    process_setup, member, cooperative, consultant, supervisor
+):
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     with time_machine.travel(at(2026, 11, 23, 11, 0), tick=False):
         process.change_priority(case=case, actor=supervisor, priority="urgent")
@@ -77,10 +83,14 @@ def test_priority_change_recomputes_from_consumed_time(process_setup, member, co
     assert event.before["priority"] == "normal" and event.after["priority"] == "urgent"
 
 
-def test_new_closure_moves_due_instants_of_open_cases(process_setup, calendar, member, cooperative, consultant):
+def test_new_closure_moves_due_instants_of_open_cases(
+    process_setup, calendar, member, cooperative, consultant
+):
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     assert case.first_response_due_at == at(2026, 11, 23, 13, 0)  # 240 minutes
-    Closure.objects.create(calendar=calendar, starts_at=at(2026, 11, 23, 0, 0), ends_at=at(2026, 11, 24, 0, 0))
+    Closure.objects.create(
+        calendar=calendar, starts_at=at(2026, 11, 23, 0, 0), ends_at=at(2026, 11, 24, 0, 0)
+    )
     calendar.save()
     from casework import clocks
 
@@ -89,7 +99,9 @@ def test_new_closure_moves_due_instants_of_open_cases(process_setup, calendar, m
     assert recomputed.first_response_due_at == at(2026, 11, 24, 13, 0)
 
 
-def test_sweep_marks_and_notifies_exactly_once(process_setup, member, cooperative, consultant, supervisor):
+def test_sweep_marks_and_notifies_exactly_once(
+    process_setup, member, cooperative, consultant, supervisor
+):
     consultant.email, supervisor.email = "c@example.org", "s@example.org"
     consultant.save(), supervisor.save()
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
@@ -107,20 +119,29 @@ def test_sweep_marks_and_notifies_exactly_once(process_setup, member, cooperativ
     assert CaseEvent.objects.filter(case=case, kind="sla_at_risk").count() == 1
     assert CaseEvent.objects.filter(case=case, kind="sla_breached").count() == 1
     breach_mails = Notification.objects.filter(case=case, kind="sla_breached")
-    assert set(breach_mails.values_list("recipient__username", flat=True)) == {"consulente", "supervisore"}
+    assert set(breach_mails.values_list("recipient__username", flat=True)) == {
+        "consulente",
+        "supervisore",
+    }
     assert Notification.objects.filter(case=case, kind="sla_at_risk").get().recipient == consultant
     assert Notification.objects.filter(status="pending").count() == 0
     assert any("SLA" in m.subject and case.reference in m.subject for m in mail.outbox)
 
 
-def test_sweep_cost_does_not_grow_with_cases_that_are_fine(process_setup, member, cooperative, consultant):
+def test_sweep_cost_does_not_grow_with_cases_that_are_fine(
+    process_setup, member, cooperative, consultant
+):
     open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
 
     def queries_with(fine_cases):
         for _ in range(fine_cases):
             open_case(member, cooperative, process_setup, at(2026, 11, 23, 11, 59))
-        Case.objects.update(first_response_warned_at=None, first_response_breached_at=None,
-                            resolution_warned_at=None, resolution_breached_at=None)
+        Case.objects.update(
+            first_response_warned_at=None,
+            first_response_breached_at=None,
+            resolution_warned_at=None,
+            resolution_breached_at=None,
+        )
         CaseEvent.objects.filter(kind__startswith="sla_").delete()
         Notification.objects.all().delete()
         with CaptureQueriesContext(connection) as captured:
