@@ -196,11 +196,14 @@ def deliver_pending(*, limit: int = 200) -> dict[str, int]:
     from django.core.mail import send_mail
 
     sent = failed = 0
+    tried: list[int] = []
     while sent + failed < limit:
         with transaction.atomic():
+            # A row that failed in this run waits for the next run (a minute later) to retry.
             row = (
                 Notification.objects.select_for_update(skip_locked=True)
                 .filter(status=Notification.Status.PENDING)
+                .exclude(pk__in=tried)
                 .order_by("created_at", "id")
                 .first()
             )
@@ -209,6 +212,7 @@ def deliver_pending(*, limit: int = 200) -> dict[str, int]:
             try:
                 send_mail(row.subject, row.body, None, [row.email])
             except Exception as error:  # noqa: BLE001 - any transport failure is retried later
+                tried.append(row.pk)
                 row.attempts += 1
                 row.last_error = str(error)[:2000]
                 if row.attempts >= 5:

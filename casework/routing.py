@@ -435,3 +435,21 @@ def reason_text(decision: RoutingDecision) -> str:
         case _:
             text = gettext("No consultant could be chosen automatically.")
     return f"{text} {gettext('Assign the case manually.')}"
+
+
+def reason_text_from_event(after: dict) -> str | None:
+    """The routing decision recorded on a case event, in the active language (None if absent)."""
+    if not after or "reason_params" not in after or "reason" not in after:
+        return None
+    decision = RoutingDecision(
+        consultant_id=after.get("consultant_id"),
+        reason_code=after["reason"],
+        explanation="",
+        considered=(),
+        reason_params=after["reason_params"],
+    )
+    try:
+        return reason_text(decision)
+    except (KeyError, TypeError, ValueError):
+        # An event written by an older version may miss a parameter: show its stored note.
+        return None

@@ -374,7 +374,7 @@ def case_route(
         events.record(
             case,
             Kind.ROUTING_FAILED,
-            after={"reason": decision.reason_code},
+            after={"reason": decision.reason_code, "reason_params": decision.reason_params},
             note=decision.explanation,
             at=at,
         )
@@ -389,6 +389,8 @@ def case_route(
             "status": case.status,
             "assignee": assignee.username,
             "reason": decision.reason_code,
+            "consultant_id": decision.consultant_id,
+            "reason_params": decision.reason_params,
         },
         note=decision.explanation,
         at=at,

@@ -25,11 +25,13 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework import clocks
+from casework import clocks, routing
+from casework.audit import case_read_recorded
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
 from casework.models import (
     OPEN_STATUSES,
     Case,
+    CaseAccess,
     CaseEvent,
     CaseStatus,
     OutcomeCode,
@@ -586,7 +588,9 @@ def case_action(request, case_id, action):
 
 @staff_required
 def case_page(request, case_id):
-    return _render_case(request, _visible_case(request.user, case_id))
+    case = _visible_case(request.user, case_id)
+    case_read_recorded(user=request.user, case=case, channel=CaseAccess.Channel.PAGE)
+    return _render_case(request, case)
 
 
 # --- The timeline --------------------------------------------------------------------------
@@ -828,7 +832,7 @@ def timeline(user, case: Case) -> list[Entry]:
                 who=_display_name(event.actor),
                 title=event.get_kind_display(),
                 details=_event_details(event, names),
-                text=event.note,
+                text=routing.reason_text_from_event(after) or event.note,
                 order=0,
                 pk=event.pk,
             )
@@ -938,6 +942,7 @@ def attachment(request, case_id, attachment_id):
     if not can_read_internal(request.user, case):
         attachments = attachments.filter(internal=False)
     document = get_object_or_404(attachments, pk=attachment_id)
+    case_read_recorded(user=request.user, case=case, channel=CaseAccess.Channel.DOWNLOAD)
     try:
         handle = document.file.open("rb")
     except (FileNotFoundError, ValueError) as missing:
