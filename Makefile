@@ -33,8 +33,19 @@ run: install messages
 	  $(MANAGE) runserver 127.0.0.1:8000
 
 test: export DATABASE_URL = $(TEST_DATABASE_URL)
-test: install messages
+test: install messages browsers
 	$(BIN)/python -m pytest -m "not slow" --create-db -q $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium: Playwright's own browser download does not work here.
+browsers:
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "browsers: /usr/bin/chromium is installed"; \
+	elif [ "$$(id -u)" -ne 0 ]; then \
+	  echo "browsers: /usr/bin/chromium is missing and installing it needs root; skipped (run: apt-get install chromium), the browser tests will fail without it"; \
+	else \
+	  echo "browsers: /usr/bin/chromium is missing; installing Debian's chromium package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -46,3 +57,14 @@ format: install
 
 clean:
 	rm -rf var/ .hypothesis/
+
+# Benchmarks at SIZE cases (issue 7, see bench/run.py): loads the bench database named
+# by BENCH_DATABASE_URL once, measures every scenario, writes bench/results.md and results.json.
+bench: install
+	$(BIN)/python bench/run.py --size $(SIZE)
+
+# The drills of issue 8 (tests/drills, all marked slow, so `make test` skips them): real gunicorn,
+# Celery workers and beat on this machine's PostgreSQL and RabbitMQ, each on a throw-away database.
+# The fault drill restarts PostgreSQL (needs root). DRILL_LOAD_SECONDS=300 for the 5-minute load.
+drills: install messages
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -m slow tests/drills -v -s $(PYTEST_ARGS)

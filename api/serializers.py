@@ -27,10 +27,8 @@ from casework.models import (
     Specialty,
 )
 from casework.roles import roles_of
-from casework.selectors import can_read_internal
+from casework.selectors import MEMBER_NOTE_EVENTS, can_read_internal
 from workflows.selectors import case_of
-
-from .selectors import MEMBER_NOTE_EVENTS
 
 User = get_user_model()
 
@@ -213,29 +211,49 @@ class CaseSerializer(serializers.ModelSerializer):
         return CaseStaffSerializer(case).data
 
 
-def _specialty_of(area: PracticeArea, value):
-    """A specialty of `area` named by id or code; None when it is not there."""
-    value = str(value).strip()
-    condition = Q(code=value)
-    if value.isdigit():
-        condition |= Q(pk=int(value))
-    return Specialty.objects.filter(condition, area=area).first()
+class OpenAreaField(serializers.SlugRelatedField):
+    """A practice area open for cases, by code."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", PracticeArea.objects.filter(is_active=True))
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data):
+        # No code has a NUL character, and PostgreSQL refuses one in a query (a 500, not a 400).
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
 
 
-class CaseCreateSerializer(serializers.Serializer):
-    cooperative = serializers.IntegerField(help_text=_("Id of one of your cooperatives."))
-    area = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=PracticeArea.objects.filter(is_active=True),
-        help_text=_("Practice area code."),
-    )
-    specialty = serializers.CharField(
+def _specialty_field() -> serializers.CharField:
+    return serializers.CharField(
         required=False,
         allow_null=True,
         allow_blank=True,
         max_length=40,
         help_text=_("Specialty of the area, by code or id."),
     )
+
+
+def _specialty_in(area: PracticeArea, value) -> Specialty | None:
+    """The specialty of `area` named by id or code; None when none is named, 400 if unknown."""
+    if value in (None, ""):
+        return None
+    value = str(value).strip()
+    condition = Q(code=value)
+    if value.isdigit():
+        condition |= Q(pk=int(value))
+    specialty = Specialty.objects.filter(condition, area=area).first()
+    if specialty is None:
+        # A list, as field errors are, also when raised after `is_valid` (triage).
+        raise serializers.ValidationError({"specialty": [_("The area has no such specialty.")]})
+    return specialty
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    cooperative = serializers.IntegerField(help_text=_("Id of one of your cooperatives."))
+    area = OpenAreaField(help_text=_("Practice area code."))
+    specialty = _specialty_field()
     priority = serializers.ChoiceField(
         choices=Priority.choices,
         required=False,
@@ -254,15 +272,7 @@ class CaseCreateSerializer(serializers.Serializer):
         return Cooperative.objects.get(pk=value)
 
     def validate(self, attrs):
-        specialty = attrs.get("specialty")
-        if specialty in (None, ""):
-            attrs["specialty"] = None
-        else:
-            attrs["specialty"] = _specialty_of(attrs["area"], specialty)
-            if attrs["specialty"] is None:
-                raise serializers.ValidationError(
-                    {"specialty": _("The area has no such specialty.")}
-                )
+        attrs["specialty"] = _specialty_in(attrs["area"], attrs.get("specialty"))
         return attrs
 
     def fingerprint(self) -> str:
@@ -481,30 +491,16 @@ class RateSerializer(serializers.Serializer):
 
 
 class TriageSerializer(serializers.Serializer):
-    area = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=PracticeArea.objects.filter(is_active=True),
+    area = OpenAreaField(
         required=False,
         allow_null=True,
         help_text=_("Practice area code; the case's own if absent."),
     )
-    specialty = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        max_length=40,
-        help_text=_("Specialty of the area, by code or id."),
-    )
+    specialty = _specialty_field()
     priority = serializers.ChoiceField(choices=Priority.choices)
 
     def resolve_specialty(self, area: PracticeArea) -> Specialty | None:
-        value = self.validated_data.get("specialty")
-        if value in (None, ""):
-            return None
-        specialty = _specialty_of(area, value)
-        if specialty is None:
-            raise serializers.ValidationError({"specialty": _("The area has no such specialty.")})
-        return specialty
+        return _specialty_in(area, self.validated_data.get("specialty"))
 
 
 class RejectSerializer(serializers.Serializer):
@@ -533,6 +529,7 @@ class PrioritySerializer(serializers.Serializer):
 
 
 # --- SLA and reports -----------------------------------------------------------------------
+# They serialize the dicts of `casework.reports`; `source="*"` groups its flat figures.
 
 
 class StateCountsSerializer(serializers.Serializer):
@@ -541,19 +538,19 @@ class StateCountsSerializer(serializers.Serializer):
     breached = serializers.IntegerField()
     paused = serializers.IntegerField()
     met = serializers.IntegerField()
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(source="open")
 
 
 class AreaStateCountsSerializer(serializers.Serializer):
-    area = serializers.CharField()
+    area = serializers.CharField(source="code")
     name = serializers.CharField()
-    counts = StateCountsSerializer()
+    counts = StateCountsSerializer(source="*")
 
 
 class OfficeStateCountsSerializer(serializers.Serializer):
-    office = serializers.CharField()
+    office = serializers.CharField(source="code")
     name = serializers.CharField()
-    counts = StateCountsSerializer()
+    counts = StateCountsSerializer(source="*")
 
 
 class SlaSummarySerializer(serializers.Serializer):
@@ -576,6 +573,22 @@ class ReportQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class ShareField(serializers.FloatField):
+    """A fraction from 0 to 1, given to four decimal places."""
+
+    def to_representation(self, value):
+        return round(float(value), 4)
+
+
+class ScoreCountsField(serializers.DictField):
+    """The report's list of `{score, count}` as an object keyed by score."""
+
+    child = serializers.IntegerField()
+
+    def to_representation(self, value):
+        return super().to_representation({str(row["score"]): row["count"] for row in value})
+
+
 class OutcomeCountSerializer(serializers.Serializer):
     code = serializers.CharField()
     label = serializers.CharField()
@@ -583,27 +596,27 @@ class OutcomeCountSerializer(serializers.Serializer):
 
 
 class AreaReportSerializer(serializers.Serializer):
-    area = serializers.CharField()
+    area = serializers.CharField(source="code")
     name = serializers.CharField()
     total = serializers.IntegerField()
     outcomes = OutcomeCountSerializer(many=True)
 
 
 class ReportCasesSerializer(serializers.Serializer):
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(source="cases")
     by_status = serializers.DictField(child=serializers.IntegerField())
     by_area = AreaReportSerializer(many=True)
 
 
 class ReportSlaSerializer(serializers.Serializer):
-    responded = serializers.IntegerField()
-    responded_on_time = serializers.IntegerField()
-    first_response_compliance = serializers.FloatField(
+    responded = serializers.IntegerField(source="answered")
+    responded_on_time = serializers.IntegerField(source="answered_on_time")
+    first_response_compliance = ShareField(
         allow_null=True, help_text=_("Share (0–1) of first responses given on time.")
     )
     resolved = serializers.IntegerField()
     resolved_on_time = serializers.IntegerField()
-    resolution_compliance = serializers.FloatField(
+    resolution_compliance = ShareField(
         allow_null=True, help_text=_("Share (0–1) of resolved cases resolved on time.")
     )
 
@@ -619,9 +632,9 @@ class ReportTimesSerializer(serializers.Serializer):
 
 class ReportSatisfactionSerializer(serializers.Serializer):
     ratings = serializers.IntegerField()
-    average = serializers.FloatField(allow_null=True)
-    distribution = serializers.DictField(
-        child=serializers.IntegerField(), help_text=_("Number of ratings per score, 1 to 5.")
+    average = serializers.FloatField(source="satisfaction_average", allow_null=True)
+    distribution = ScoreCountsField(
+        source="satisfaction_distribution", help_text=_("Number of ratings per score, 1 to 5.")
     )
 
 
@@ -629,10 +642,10 @@ class CooperativeReportSerializer(serializers.Serializer):
     cooperative = CooperativeBriefSerializer()
     since = serializers.DateField(allow_null=True)
     until = serializers.DateField(allow_null=True)
-    cases = ReportCasesSerializer()
-    sla = ReportSlaSerializer()
-    times = ReportTimesSerializer()
-    satisfaction = ReportSatisfactionSerializer()
+    cases = ReportCasesSerializer(source="*")
+    sla = ReportSlaSerializer(source="*")
+    times = ReportTimesSerializer(source="*")
+    satisfaction = ReportSatisfactionSerializer(source="*")
     minutes_delivered = serializers.IntegerField(help_text=_("Minutes of consulting recorded."))
 
 

@@ -715,3 +715,24 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     fields = ["user", "key", "request_hash", "case", "created_at"]
     readonly_fields = fields
+
+
+@admin.register(models.CaseAccess)
+class CaseAccessAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """Who of the staff read which case (GDPR accountability): to look at, never to edit."""
+
+    list_display = ["accessed_at", "case_reference", "user", "channel"]
+    list_filter = ["channel"]
+    search_fields = ["=case__reference", "user__username"]
+    search_help_text = _("Exact case reference, or a username.")
+    list_select_related = ["case", "user"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    list_per_page = 50
+    date_hierarchy = "accessed_at"
+    fields = ["case", "user", "channel", "accessed_at"]
+    readonly_fields = fields
+
+    @admin.display(description=models.Case._meta.get_field("reference").verbose_name)
+    def case_reference(self, obj):
+        return obj.case.reference

@@ -564,12 +564,18 @@ def _seed_people(
         if created and area_codes:
             supervisor.areas.set([areas[code] for code in area_codes])
 
-    def consultant(username, office_code, area_codes, capacity, absent_days):
+    def consultant(
+        username, office_code, area_codes, capacity, absent_days, *, every_specialty=False
+    ):
         user = people.user(username)
         specialties = []
         for code in area_codes:
             choices = sorted(areas[code].specialties.all(), key=lambda s: s.code)
-            specialties += rng.sample(choices, k=min(2, len(choices)))
+            # The Bologna consultants of the contract cover their whole area, so a Bologna case
+            # stays in Bologna whatever its specialty.
+            specialties += (
+                choices if every_specialty else rng.sample(choices, k=min(2, len(choices)))
+            )
         profile, created = _get_or_create(
             tally,
             Consultant,
@@ -586,7 +592,12 @@ def _seed_people(
 
     for username, area_code in CONTRACT_CONSULTANTS.items():
         consultant(
-            username, CONTRACT_CONSULTANT_OFFICE, [area_code], CONTRACT_CONSULTANT_CAPACITY, 0
+            username,
+            CONTRACT_CONSULTANT_OFFICE,
+            [area_code],
+            CONTRACT_CONSULTANT_CAPACITY,
+            0,
+            every_specialty=True,
         )
     for username, office_code, area_codes, capacity, absent_days in OTHER_CONSULTANTS:
         consultant(username, office_code, area_codes, capacity, absent_days)

@@ -582,27 +582,46 @@ class Case(models.Model):
     # SLA clocks, computed by the services at each event and stored so that "at risk" and
     # "breached" are indexed range queries rather than a computation over every open case.
     sla_policy = models.ForeignKey(
-        SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
+        SlaPolicy,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("SLA policy"),
     )
-    first_response_due_at = models.DateTimeField(null=True, blank=True)
-    first_response_warn_at = models.DateTimeField(null=True, blank=True)
-    resolution_due_at = models.DateTimeField(null=True, blank=True)
-    resolution_warn_at = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
+    first_response_warn_at = models.DateTimeField(
+        _("first response at risk from"), null=True, blank=True
+    )
+    resolution_due_at = models.DateTimeField(_("resolution due at"), null=True, blank=True)
+    resolution_warn_at = models.DateTimeField(_("resolution at risk from"), null=True, blank=True)
     # Business seconds consumed before the current running stretch of each clock (seconds, so
     # that pausing and resuming many times never drifts by rounding).
-    first_response_elapsed_seconds = models.PositiveIntegerField(default=0)
-    resolution_elapsed_seconds = models.PositiveIntegerField(default=0)
+    first_response_elapsed_seconds = models.PositiveIntegerField(
+        _("first response: business seconds consumed"), default=0
+    )
+    resolution_elapsed_seconds = models.PositiveIntegerField(
+        _("resolution: business seconds consumed"), default=0
+    )
     # When the clocks last started running (None while paused or stopped).
-    clock_running_since = models.DateTimeField(null=True, blank=True)
-    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    clock_running_since = models.DateTimeField(_("SLA clocks running since"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(_("SLA clocks paused at"), null=True, blank=True)
     sla_state = models.CharField(
         _("SLA"), max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
     )
     # Marks written once by the SLA sweep: each transition is notified exactly once.
-    first_response_warned_at = models.DateTimeField(null=True, blank=True)
-    first_response_breached_at = models.DateTimeField(null=True, blank=True)
-    resolution_warned_at = models.DateTimeField(null=True, blank=True)
-    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    first_response_warned_at = models.DateTimeField(
+        _("first response warning sent at"), null=True, blank=True
+    )
+    first_response_breached_at = models.DateTimeField(
+        _("first response breach recorded at"), null=True, blank=True
+    )
+    resolution_warned_at = models.DateTimeField(
+        _("resolution warning sent at"), null=True, blank=True
+    )
+    resolution_breached_at = models.DateTimeField(
+        _("resolution breach recorded at"), null=True, blank=True
+    )
 
     objects = CaseQuerySet.as_manager()
 
@@ -954,3 +973,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.email}"
+
+
+class CaseAccess(models.Model):
+    """A read of a case by federation staff: who looked at which case, when and how (GDPR)."""
+
+    class Channel(models.TextChoices):
+        PAGE = "page", _("Case page")
+        API = "api", _("API")
+        DOWNLOAD = "download", _("Document download")
+
+    # PROTECT: deleting a staff account must not silently erase who read what (deactivate it).
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="case_accesses", verbose_name=_("user")
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="accesses", verbose_name=_("case")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    accessed_at = models.DateTimeField(_("read at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-accessed_at", "-id"]
+        verbose_name = _("case read by staff")
+        verbose_name_plural = _("case reads by staff")
+        indexes = [
+            models.Index(fields=["case", "accessed_at"], name="case_access_case_time"),
+            models.Index(fields=["user", "accessed_at"], name="case_access_user_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=["page", "api", "download"]),
+                name="case_access_channel_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.channel} · {self.accessed_at:%Y-%m-%d %H:%M}"

@@ -1,13 +1,13 @@
 """Figures for the supervisor dashboard and the cooperative report, computed in the database.
 
-Every function is a selector: it takes who is asking (for scoping) or the cooperative, runs a
-fixed number of aggregate queries whatever the number of cases, and returns plain dicts and lists
-that pages, CSV exports and the API can render alike.
+Every function is a selector: it takes who is asking (for scoping), or cases already scoped to
+them, runs a fixed number of aggregate queries whatever the number of cases, and returns plain
+dicts and lists that pages, CSV exports and the API can render alike. This is the one place
+these figures are computed; the API serializes what it returns.
 """
 
 from __future__ import annotations
 
-import statistics
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection
@@ -50,6 +50,9 @@ TOP_COOPERATIVES = 8
 
 OPEN = Q(status__in=OPEN_STATUSES)
 RESOLVED = Q(status__in=RESOLVED_STATUSES, resolved_at__isnull=False)
+# An outcome counts once the case is resolved or closed with it; a case cancelled after being
+# resolved keeps the field but has no outcome the cooperative accepted.
+WITH_OUTCOME = RESOLVED & Q(outcome__isnull=False)
 # Resolved on time: by the resolution due instant, or with no policy (nothing to miss).
 RESOLVED_ON_TIME = RESOLVED & (
     Q(resolution_due_at__isnull=True) | Q(resolved_at__lte=F("resolution_due_at"))
@@ -61,7 +64,7 @@ ANSWERED_ON_TIME = ANSWERED & (
 
 
 class Median(_Aggregate):
-    """PostgreSQL's exact median (`percentile_cont(0.5)`); other databases use `median_of`."""
+    """PostgreSQL's exact median, `percentile_cont(0.5)` (elsewhere: `median_by_offset`)."""
 
     function = "percentile_cont"
     name = "Median"
@@ -77,10 +80,6 @@ def _number(value, places: int = 1):
     return int(value) if value == int(value) else value
 
 
-def _percent(part: int, whole: int):
-    return _number(100 * part / whole) if whole else None
-
-
 def _minutes(seconds):
     """Business seconds to business minutes, to a tenth (as the API reports them)."""
     return None if seconds is None else _number(float(seconds) / 60, 1)
@@ -90,17 +89,41 @@ def medians_in_seconds(cases: QuerySet[Case], columns: dict[str, Q]) -> dict[str
     """The median of each column over the cases matching its condition, computed by the database.
 
     PostgreSQL computes all of them in one query with `percentile_cont`; SQLite (the embedded demo
-    only) has no such aggregate, so there one column at a time is read and the median taken here.
+    only) has no such aggregate, so there each column is read by `median_by_offset`.
     """
+    cases = cases.order_by()
     if connection.vendor == "postgresql":
         return cases.aggregate(
             **{column: Median(column, filter=condition) for column, condition in columns.items()}
         )
-    result = {}
-    for column, condition in columns.items():
-        values = list(cases.filter(condition).values_list(column, flat=True))
-        result[column] = statistics.median(values) if values else None
-    return result
+    return {
+        column: median_by_offset(cases.filter(condition), column)
+        for column, condition in columns.items()
+    }
+
+
+def median_by_offset(cases: QuerySet[Case], column: str) -> float | None:
+    """The median read as the one or two middle rows (COUNT, then ORDER BY ... LIMIT/OFFSET).
+
+    Works on any database and never brings more than two values out of it.
+    """
+    values = cases.order_by().exclude(**{f"{column}__isnull": True})
+    count = values.count()
+    if count == 0:
+        return None
+    middle = list(
+        values.order_by(column).values_list(column, flat=True)[(count - 1) // 2 : count // 2 + 1]
+    )
+    return sum(middle) / len(middle)
+
+
+def _share(part: int, whole: int) -> float | None:
+    """The fraction (0–1) of `whole` that `part` is; None when there is nothing to measure."""
+    return part / whole if whole else None
+
+
+def _percent(fraction: float | None):
+    return None if fraction is None else _number(100 * fraction)
 
 
 # --- Scope ---------------------------------------------------------------------------------
@@ -137,14 +160,13 @@ def _local_day_start(day: date) -> datetime:
 
 def open_case_counts(user) -> dict[str, int]:
     """Open cases by SLA state, plus the two queues that wait on a supervisor (one query)."""
-    counts = {state: Count("id", filter=OPEN & Q(sla_state=state)) for state in SlaState.values}
     return scoped_cases(user).aggregate(
         open=Count("id", filter=OPEN),
         unassigned=Count("id", filter=Q(status=S.UNASSIGNED)),
         triage=Count("id", filter=Q(status=S.TRIAGE)),
         waiting=Count("id", filter=Q(status=S.WAITING)),
         resolved=Count("id", filter=Q(status=S.RESOLVED)),
-        **counts,
+        **_sla_state_counts(within=OPEN),
     )
 
 
@@ -195,26 +217,49 @@ def sla_watchlist(user, state: str, *, limit: int = WATCH_LIMIT) -> dict:
     return {"state": state, "cases": listed, "total": total}
 
 
-def _state_counts(**extra):
+def _sla_state_counts(within: Q | None = None) -> dict[str, Count]:
+    within = within or Q()
+    return {state: Count("id", filter=within & Q(sla_state=state)) for state in SlaState.values}
+
+
+def _open_counts_by(cases: QuerySet[Case], *fields: str, **expressions) -> QuerySet:
+    """Open cases grouped by the given columns: all of them, by SLA state, and those no
+    consultant holds yet (in triage or waiting for assignment)."""
+    return (
+        cases.filter(OPEN)
+        .order_by()
+        .values(*fields, **expressions)
+        .annotate(
+            open=Count("id"),
+            unassigned=Count("id", filter=Q(status__in=(S.TRIAGE, S.UNASSIGNED))),
+            **_sla_state_counts(),
+        )
+    )
+
+
+def sla_summary(cases: QuerySet[Case]) -> dict:
+    """Open cases by SLA state: overall, per practice area and per territorial office.
+
+    `cases` is already scoped to who is asking; three grouped counts whatever their number.
+    """
     return {
-        "open": Count("id"),
-        "at_risk": Count("id", filter=Q(sla_state=SlaState.AT_RISK)),
-        "breached": Count("id", filter=Q(sla_state=SlaState.BREACHED)),
-        "unassigned": Count("id", filter=Q(status__in=(S.TRIAGE, S.UNASSIGNED))),
-        **extra,
+        "counts": cases.filter(OPEN).aggregate(open=Count("id"), **_sla_state_counts()),
+        "by_area": list(
+            _open_counts_by(cases, code=F("area__code"), name=F("area__name")).order_by(
+                "area__position", "code"
+            )
+        ),
+        "by_office": list(
+            _open_counts_by(
+                cases, code=F("cooperative__office__code"), name=F("cooperative__office__name")
+            ).order_by("code")
+        ),
     }
 
 
 def backlog_by_area(user) -> list[dict]:
     """Open cases per practice area in scope, areas with nothing open included (two queries)."""
-    counts = {
-        row["area_id"]: row
-        for row in scoped_cases(user)
-        .filter(OPEN)
-        .values("area_id")
-        .annotate(**_state_counts())
-        .order_by()
-    }
+    counts = {row["area_id"]: row for row in _open_counts_by(scoped_cases(user), "area_id")}
     empty = {"open": 0, "at_risk": 0, "breached": 0, "unassigned": 0}
     return [
         {"id": area.pk, "name": area.name, **{k: counts.get(area.pk, empty)[k] for k in empty}}
@@ -225,13 +270,11 @@ def backlog_by_area(user) -> list[dict]:
 
 def backlog_by_office(user) -> list[dict]:
     """Open cases per territorial office of the cooperative, busiest first."""
-    rows = (
-        scoped_cases(user)
-        .filter(OPEN)
-        .values(code=F("cooperative__office__code"), name=F("cooperative__office__name"))
-        .annotate(**_state_counts())
-        .order_by("-open", "name")
-    )
+    rows = _open_counts_by(
+        scoped_cases(user),
+        code=F("cooperative__office__code"),
+        name=F("cooperative__office__name"),
+    ).order_by("-open", "name")
     return list(rows)
 
 
@@ -274,7 +317,7 @@ def consultant_load(user, *, today: date | None = None) -> list[dict]:
             "areas": [area.name for area in c.areas.all()],
             "active_cases": c.active_cases,
             "capacity": c.capacity,
-            "load_percent": _percent(c.active_cases, c.capacity),
+            "load_percent": _percent(_share(c.active_cases, c.capacity)),
             "over_capacity": c.active_cases >= c.capacity,
             "absent": c.is_absent_on(today),
             "absent_until": c.absent_until,
@@ -283,6 +326,19 @@ def consultant_load(user, *, today: date | None = None) -> list[dict]:
         }
         for c in consultants
     ]
+
+
+def _count_per_day(cases: QuerySet[Case], column: str, *, since: datetime) -> dict[date, int]:
+    """{local day: number of cases} whose `column` instant falls on that day, from `since`."""
+    tz = timezone.get_current_timezone()
+    return dict(
+        cases.filter(**{f"{column}__gte": since})
+        .annotate(day=TruncDate(column, tzinfo=tz))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+        .order_by()
+    )
 
 
 def daily_flow(user, *, days: int = BACKLOG_DAYS, today: date | None = None) -> list[dict]:
@@ -295,27 +351,12 @@ def daily_flow(user, *, days: int = BACKLOG_DAYS, today: date | None = None) -> 
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
     start = _local_day_start(first)
-    tz = timezone.get_current_timezone()
     cases = scoped_cases(user)
     at_start = cases.filter(
         Q(created_at__lt=start) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
     ).count()
-    opened = dict(
-        cases.filter(created_at__gte=start)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-        .order_by()
-    )
-    closed = dict(
-        cases.filter(closed_at__gte=start)
-        .annotate(day=TruncDate("closed_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
-        .order_by()
-    )
+    opened = _count_per_day(cases, "created_at", since=start)
+    closed = _count_per_day(cases, "closed_at", since=start)
     rows, backlog = [], at_start
     for offset in range(days):
         day = first + timedelta(days=offset)
@@ -344,12 +385,12 @@ def sla_compliance_by_area(
         .annotate(resolved=Count("id"), on_time=Count("id", filter=RESOLVED_ON_TIME))
         .order_by("area__position", "area__name")
     )
-    return [{**row, "percent": _percent(row["on_time"], row["resolved"])} for row in rows]
+    return [{**row, "percent": _percent(_share(row["on_time"], row["resolved"]))} for row in rows]
 
 
 def outcomes_by_cooperative(user, *, top: int = TOP_COOPERATIVES) -> dict:
     """The cooperatives with the most resolved cases, each split by outcome (two queries)."""
-    cases = scoped_cases(user).filter(RESOLVED, outcome__isnull=False)
+    cases = scoped_cases(user).filter(WITH_OUTCOME)
     leaders = list(
         cases.values("cooperative_id", name=F("cooperative__name"))
         .annotate(total=Count("id"))
@@ -415,29 +456,45 @@ def cooperatives_for_report(user) -> QuerySet[Cooperative]:
     return Cooperative.objects.filter(id__in=roles.cooperative_ids)
 
 
-def cooperative_report(cooperative: Cooperative) -> dict:
-    """Cases by area and outcome, SLA compliance, median times, satisfaction, minutes delivered.
+def cases_opened_between(
+    cases: QuerySet[Case], *, since: date | None = None, until: date | None = None
+) -> QuerySet[Case]:
+    """The cases opened within the period, both ends whole local days and included."""
+    if since:
+        cases = cases.filter(created_at__gte=_local_day_start(since))
+    if until:
+        cases = cases.filter(created_at__lt=_local_day_start(until + timedelta(days=1)))
+    return cases
 
-    Times are business minutes from the stored clock fields: first response over the answered
-    cases, resolution over the resolved ones (the clock stops while the case waits on the
-    cooperative, so these are the federation's own times).
+
+def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None = None) -> dict:
+    """Cases by status, area and outcome, SLA compliance, median times, satisfaction, minutes.
+
+    Over `cases` (already scoped to who is asking, and to a period if any), by default every case
+    of the cooperative. Compliance is a fraction (0–1, None when nothing was measured); the page
+    shows it as a percentage (`*_percent`), the API as it is. Times are business minutes from the
+    stored clock fields: first response over the answered cases, resolution over the resolved ones
+    (the clock stops while the case waits on the cooperative, so these are the federation's own
+    times). Six queries whatever the number of cases.
     """
-    cases = Case.objects.filter(cooperative=cooperative)
+    if cases is None:
+        cases = Case.objects.filter(cooperative=cooperative)
+    cases = cases.order_by()
     totals = cases.aggregate(
-        total=Count("id"),
-        open=Count("id", filter=OPEN),
         resolved=Count("id", filter=RESOLVED),
         resolved_on_time=Count("id", filter=RESOLVED_ON_TIME),
         answered=Count("id", filter=ANSWERED),
         answered_on_time=Count("id", filter=ANSWERED_ON_TIME),
-        cancelled=Count("id", filter=Q(status__in=(S.CANCELLED, S.REJECTED))),
         minutes=Sum("minutes_spent", default=0),
     )
+    by_status = dict.fromkeys(S.values, 0)
+    by_status.update(cases.values_list("status").annotate(n=Count("id")))
     medians = medians_in_seconds(
         cases, {"first_response_elapsed_seconds": ANSWERED, "resolution_elapsed_seconds": RESOLVED}
     )
-    by_area = list(
-        cases.values("area_id", name=F("area__name"))
+    by_area = {
+        row["area_id"]: {**row, "outcomes": []}
+        for row in cases.values("area_id", code=F("area__code"), name=F("area__name"))
         .annotate(
             total=Count("id"),
             open=Count("id", filter=OPEN),
@@ -446,37 +503,43 @@ def cooperative_report(cooperative: Cooperative) -> dict:
             minutes=Sum("minutes_spent", default=0),
         )
         .order_by("area__position", "area__name")
+    }
+    outcomes = (
+        cases.filter(WITH_OUTCOME)
+        .values("area_id", code=F("outcome__code"), label=F("outcome__label"))
+        .annotate(count=Count("id"))
+        .order_by("-count", "label")
     )
-    for row in by_area:
-        row["percent"] = _percent(row["on_time"], row["resolved"])
-    by_outcome = list(
-        cases.filter(RESOLVED, outcome__isnull=False)
-        .values(area_name=F("area__name"), outcome_label=F("outcome__label"))
-        .annotate(n=Count("id"))
-        .order_by("area__position", "area__name", "-n", "outcome__label")
-    )
-    ratings = Rating.objects.filter(case__cooperative=cooperative).aggregate(
+    for row in outcomes:
+        by_area[row.pop("area_id")]["outcomes"].append(row)
+    for row in by_area.values():
+        row["compliance"] = _share(row["on_time"], row["resolved"])
+        row["percent"] = _percent(row["compliance"])
+    ratings = Rating.objects.filter(case__in=cases.values("id")).aggregate(
         average=Avg("score"),
         count=Count("id"),
         **{f"score_{n}": Count("id", filter=Q(score=n)) for n in range(1, 6)},
     )
+    resolution_compliance = _share(totals["resolved_on_time"], totals["resolved"])
+    first_response_compliance = _share(totals["answered_on_time"], totals["answered"])
     return {
         "cooperative": {
             "id": cooperative.pk,
             "name": cooperative.name,
             "tax_code": cooperative.tax_code,
         },
-        "cases": totals["total"],
-        "open": totals["open"],
-        "cancelled": totals["cancelled"],
+        "cases": sum(by_status.values()),
+        "by_status": by_status,
+        "open": sum(by_status[status] for status in OPEN_STATUSES),
+        "cancelled": by_status[S.CANCELLED] + by_status[S.REJECTED],
         "resolved": totals["resolved"],
         "resolved_on_time": totals["resolved_on_time"],
-        "sla_compliance_percent": _percent(totals["resolved_on_time"], totals["resolved"]),
+        "resolution_compliance": resolution_compliance,
+        "sla_compliance_percent": _percent(resolution_compliance),
         "answered": totals["answered"],
         "answered_on_time": totals["answered_on_time"],
-        "first_response_compliance_percent": _percent(
-            totals["answered_on_time"], totals["answered"]
-        ),
+        "first_response_compliance": first_response_compliance,
+        "first_response_compliance_percent": _percent(first_response_compliance),
         "median_first_response_minutes": _minutes(medians["first_response_elapsed_seconds"]),
         "median_resolution_minutes": _minutes(medians["resolution_elapsed_seconds"]),
         "satisfaction_average": _number(ratings["average"], 2),
@@ -485,6 +548,11 @@ def cooperative_report(cooperative: Cooperative) -> dict:
             {"score": n, "count": ratings[f"score_{n}"]} for n in range(1, 6)
         ],
         "minutes_delivered": totals["minutes"],
-        "by_area": by_area,
-        "by_outcome": by_outcome,
+        "by_area": list(by_area.values()),
+        # The same outcome counts, one row per area and outcome, as the page's table lists them.
+        "by_outcome": [
+            {"area_name": area["name"], "outcome_label": outcome["label"], "n": outcome["count"]}
+            for area in by_area.values()
+            for outcome in area["outcomes"]
+        ],
     }

@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from .models import Case, Cooperative, Message
-from .roles import roles_of
+from .models import Case, CaseEvent, Cooperative, Message
+from .roles import Roles, roles_of
+
+Kind = CaseEvent.Kind
+
+# What a case's representation shows besides its own columns, joined in the list's one query.
+CASE_RELATED = (
+    "cooperative",
+    "area",
+    "assignee",
+    "requester",
+    "specialty",
+    "outcome",
+    "sla_policy",
+)
+
+# Events that are the federation's own business (routing reasons, internal notes, time sheets,
+# escalations): a cooperative's timeline leaves them out.
+STAFF_ONLY_EVENTS = frozenset(
+    {
+        Kind.NOTE_ADDED,
+        Kind.TIME_RECORDED,
+        Kind.ROUTING_FAILED,
+        Kind.RELEASED,
+        Kind.HANDED_BACK,
+        Kind.SLA_RECOMPUTED,
+        Kind.SLA_AT_RISK,
+        Kind.SLA_BREACHED,
+        Kind.FOLLOW_UP,
+    }
+)
+# Events whose note was written for the cooperative (or by it); other notes stay with the staff.
+MEMBER_NOTE_EVENTS = frozenset({Kind.REJECTED, Kind.REOPENED, Kind.CANCELLED, Kind.RATED})
+
+
+def _staff_scope(roles: Roles) -> Q:
+    """The cases a staff role reaches below "all": its areas', and what a consultant works on
+    (a consultant keeps seeing it even outside their current areas)."""
+    condition = Q(area_id__in=roles.staff_area_ids)
+    if roles.is_consultant:
+        condition |= Q(assignee_id=roles.user_id)
+    return condition
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
@@ -15,24 +56,44 @@ def cases_visible_to(user) -> QuerySet[Case]:
         return Case.objects.none()
     if roles.supervises_all:
         return Case.objects.all()
-    condition = Q()
-    if roles.cooperative_ids:
-        condition |= Q(cooperative_id__in=roles.cooperative_ids)
-    if roles.staff_area_ids:
-        condition |= Q(area_id__in=roles.staff_area_ids)
-    if roles.is_consultant:
-        # A consultant keeps seeing what they work on, even outside their current areas.
-        condition |= Q(assignee_id=roles.user_id)
-    if not condition:
+    if not (roles.is_member or roles.is_staff_role):
         return Case.objects.none()
-    return Case.objects.filter(condition)
+    return Case.objects.filter(Q(cooperative_id__in=roles.cooperative_ids) | _staff_scope(roles))
+
+
+def staff_cases_of(user) -> QuerySet[Case]:
+    """The cases a user sees as federation staff (not those they see as a cooperative member)."""
+    roles = roles_of(user)
+    if not roles.is_staff_role:
+        return Case.objects.none()
+    if roles.supervises_all:
+        return Case.objects.all()
+    return Case.objects.filter(_staff_scope(roles))
+
+
+def with_staff_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases with their number of internal notes, counted by the database in the same query."""
+    internal_notes = (
+        Message.objects.filter(case=OuterRef("pk"), internal=True)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return cases.annotate(
+        internal_notes_count=Coalesce(
+            Subquery(internal_notes, output_field=IntegerField()), Value(0)
+        )
+    )
 
 
 def case_list_for(user) -> QuerySet[Case]:
-    """Visible cases with what a list shows, in one query."""
-    return cases_visible_to(user).select_related(
-        "cooperative", "area", "assignee", "specialty", "outcome"
-    )
+    """Visible cases with what a list shows (for staff, the count of internal notes too), in
+    one query."""
+    cases = cases_visible_to(user).select_related(*CASE_RELATED)
+    if roles_of(user).is_staff_role:
+        cases = with_staff_counts(cases)
+    return cases
 
 
 def messages_visible_to(user, case: Case) -> QuerySet[Message]:
@@ -41,6 +102,31 @@ def messages_visible_to(user, case: Case) -> QuerySet[Message]:
     if not can_read_internal(user, case):
         messages = messages.filter(internal=False)
     return messages
+
+
+def messages_with_attachments(user, case: Case) -> QuerySet[Message]:
+    """The messages a user may see, each with the documents attached to it that they may see
+    (`visible_attachments`), in one more query."""
+    # `attachments` reads this module's selectors, so it is imported when first needed.
+    from .attachments import attachments_visible_to
+
+    return messages_visible_to(user, case).prefetch_related(
+        Prefetch(
+            "attachments",
+            queryset=attachments_visible_to(user, case),
+            to_attr="visible_attachments",
+        )
+    )
+
+
+def events_visible_to(user, case: Case) -> QuerySet[CaseEvent]:
+    """A case's timeline: all of it for its staff; the cooperative's part for its members."""
+    timeline = case.events.select_related("actor").order_by("created_at", "id")
+    if not can_read_internal(user, case):
+        timeline = timeline.exclude(kind__in=STAFF_ONLY_EVENTS).exclude(
+            kind=Kind.ATTACHMENT_ADDED, after__internal=True
+        )
+    return timeline
 
 
 def can_read_internal(user, case: Case) -> bool:

@@ -1,19 +1,23 @@
 """Sportello settings, all driven by environment variables (see README "Configuration")."""
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("SPORTELLO_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-# A local .env file (never committed) may hold the variables below for development.
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env file (never committed) may hold the variables below for development; on a server,
+# SPORTELLO_ENV_FILE=/etc/sportello/env lets management commands read the services' file.
+ENV_FILE = Path(env.str("SPORTELLO_ENV_FILE", default=str(BASE_DIR / ".env")))
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+VAR_DIR = Path(env.str("SPORTELLO_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
@@ -51,10 +55,14 @@ INSTALLED_APPS = [
     "casework",
     "workflows.apps.WorkflowsConfig",
     "api",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "casework.middleware.ThirdPartyPagesPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -63,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "casework.urls"
@@ -130,7 +140,6 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded documents live outside the web root and are served only through a permission check.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "uploads")))
-MEDIA_URL = None
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_ALLOWED_TYPES = env.list(
     "ATTACHMENT_ALLOWED_TYPES",
@@ -219,8 +228,37 @@ if not LOCAL:
     SECURE_HSTS_PRELOAD = True
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        # Compressed but not renamed by hash: viewflow ships CSS that refers to font files it
+        # does not include, which makes the manifest storage's collectstatic fail.
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     }
+# Every page: scripts, styles, images and requests from our own origin only; no inline script
+# (the pages' JavaScript lives in static/js). casework.middleware loosens it for the API docs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Login throttling (django-axes): 5 failures for one username from one address lock that pair
+# out for 15 minutes; a success resets the count. The REST token endpoint keeps DRF's throttle.
+AUTHENTICATION_BACKENDS = [
+    "casework.middleware.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as warnings
+AXES_LOCKOUT_CALLABLE = "casework.middleware.login_locked_out"
+AXES_WHITELIST_CALLABLE = "casework.middleware.is_api_sign_in"
+AXES_CLIENT_IP_CALLABLE = "casework.middleware.client_ip"
+# How many proxies of ours append to X-Forwarded-For in front of gunicorn (0: none, trust none).
+SPORTELLO_TRUSTED_PROXIES = env.int("SPORTELLO_TRUSTED_PROXIES", default=0 if LOCAL else 1)
 
 # Sportello's own knobs.
 SPORTELLO_CONFIRMATION_DAYS = env.int("SPORTELLO_CONFIRMATION_DAYS", default=5)

@@ -1,4 +1,4 @@
-"""Task queues, each scoped to who is asking: my tasks, and the tasks I may claim."""
+"""Task queues, each scoped to who is asking: my tasks, the tasks I may claim, and both."""
 
 from __future__ import annotations
 
@@ -6,26 +6,29 @@ from django.db.models import Q, QuerySet
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework.roles import roles_of
+from casework.roles import Roles, roles_of
 
 from .flows import CaseFlow, FollowUpFlow
 
 SUPERVISOR_STEPS = (CaseFlow.triage, CaseFlow.assign_manually)
 HUMAN_STEPS = (CaseFlow.work, *SUPERVISOR_STEPS, FollowUpFlow.review)
 
+UNCLAIMED = Q(status=STATUS.NEW, owner__isnull=True)
 
-def _with_case(tasks: QuerySet[Task]) -> QuerySet[Task]:
+
+def with_case(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """Tasks with their case (through either process) joined, ordered oldest first."""
     return tasks.select_related(
         "owner",
         "process__caseprocess__case__cooperative",
         "process__caseprocess__case__area",
         "process__followupprocess__case__cooperative",
         "process__followupprocess__case__area",
-    )
+    ).order_by("created", "id")
 
 
 def case_of(task: Task):
-    """The case a task is about, from the joins `_with_case` made."""
+    """The case a task is about, from the joins `with_case` made."""
     process = task.process
     for child in ("caseprocess", "followupprocess"):
         holder = getattr(process, child, None)
@@ -34,17 +37,16 @@ def case_of(task: Task):
     return None
 
 
-def my_tasks(user) -> QuerySet[Task]:
-    return _with_case(
-        Task.objects.filter(owner=user, status=STATUS.ASSIGNED, flow_task__in=HUMAN_STEPS)
-    ).order_by("created", "id")
+def _held_by(user_id: int | None) -> Q:
+    return Q(owner_id=user_id, status=STATUS.ASSIGNED)
 
 
-def available_tasks(user) -> QuerySet[Task]:
-    """Unclaimed tasks of my areas: work for consultants, triage and assignment for supervisors."""
-    roles = roles_of(user)
-    if not roles.is_staff_role:
-        return Task.objects.none()
+def _queues_of(roles: Roles) -> Q:
+    """The tasks of a user's queues, whatever their state: what they may claim when it is free.
+
+    Consultants: the work on cases of their areas. Supervisors: triage, manual assignment, work
+    and follow-up review of the areas they supervise (or of all).
+    """
     condition = Q(pk__in=[])
     if roles.consultant_area_ids:
         condition |= Q(
@@ -62,11 +64,36 @@ def available_tasks(user) -> QuerySet[Task]:
             flow_task=FollowUpFlow.review,
             process__followupprocess__case__area_id__in=roles.supervised_area_ids,
         )
-    return _with_case(
-        Task.objects.filter(condition, status=STATUS.NEW, owner__isnull=True)
-    ).order_by("created", "id")
+    return condition
 
 
-def tasks_visible_to(user) -> QuerySet[Task]:
-    """Every open task the user may see by id (mine or claimable)."""
-    return (my_tasks(user) | available_tasks(user)).distinct()
+def my_tasks(user) -> QuerySet[Task]:
+    return with_case(Task.objects.filter(_held_by(user.pk), flow_task__in=HUMAN_STEPS))
+
+
+def available_tasks(user) -> QuerySet[Task]:
+    """Unclaimed tasks of my queues: work for consultants, triage and assignment for supervisors."""
+    roles = roles_of(user)
+    if not roles.is_staff_role:
+        return Task.objects.none()
+    return with_case(Task.objects.filter(_queues_of(roles), UNCLAIMED))
+
+
+def tasks_reachable_by(user) -> QuerySet[Task]:
+    """Every human task a user may look up by id: theirs, and any of their queues' (claimed or not).
+
+    Broader than `open_tasks_of` on purpose: a colleague's claimed task is visible, so claiming
+    it again is a 409 (a state conflict), not a 404.
+    """
+    roles = roles_of(user)
+    if roles.user_id is None:
+        return Task.objects.none()
+    condition = Q(owner_id=roles.user_id)
+    if roles.is_staff_role:
+        condition |= _queues_of(roles)
+    return with_case(Task.objects.filter(condition, flow_task__in=HUMAN_STEPS))
+
+
+def open_tasks_of(user) -> QuerySet[Task]:
+    """My claimed tasks and the unclaimed ones of my queues: `my_tasks` ∪ `available_tasks`."""
+    return tasks_reachable_by(user).filter(_held_by(roles_of(user).user_id) | UNCLAIMED)

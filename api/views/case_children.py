@@ -17,12 +17,17 @@ from rest_framework.response import Response
 
 from casework.attachments import PayloadTooLarge, attachment_add, attachments_visible_to
 from casework.models import Attachment, Case, CaseEvent, Message
-from casework.selectors import can_read_internal, cases_visible_to, messages_visible_to
+from casework.selectors import (
+    can_read_internal,
+    cases_visible_to,
+    events_visible_to,
+    messages_visible_to,
+    messages_with_attachments,
+)
 from workflows import process
 
 from .. import serializers as s
 from ..schema import error_responses
-from ..selectors import events_visible_to, messages_with_attachments
 
 # Room for the multipart envelope and the form's other fields around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -76,8 +81,7 @@ class MessageViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Message.objects.none()
         case = self.get_case()
-        user = self.request.user
-        return messages_with_attachments(user, case, messages_visible_to(user, case))
+        return messages_with_attachments(self.request.user, case)
 
     def create(self, request, *args, **kwargs):
         case = self.get_case()

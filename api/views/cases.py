@@ -11,16 +11,17 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from casework.audit import case_read_recorded
 from casework.errors import ForbiddenError
-from casework.models import PRIORITY_RANK, Case, OutcomeCode
+from casework.models import PRIORITY_RANK, Case, CaseAccess, OutcomeCode
 from casework.roles import roles_of
+from casework.selectors import CASE_RELATED, case_list_for
 from workflows import process
 
 from .. import serializers as s
 from ..filters import CaseFilter
 from ..idempotency import open_once
 from ..schema import error_responses
-from ..selectors import CASE_RELATED, case_list
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -95,12 +96,17 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
-        return case_list(self.request.user).annotate(
+        return case_list_for(self.request.user).annotate(
             priority_rank=Choose(
                 *(When(priority=code, then=Value(rank)) for code, rank in PRIORITY_RANK.items()),
                 output_field=IntegerField(),
             )
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        case_read_recorded(user=request.user, case=case, channel=CaseAccess.Channel.API)
+        return Response(self.get_serializer(case).data)
 
     def _case_response(self, pk: int, *, status_code=status.HTTP_200_OK) -> Response:
         case = self.get_queryset().filter(pk=pk).first()

@@ -12,15 +12,18 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from casework import reports
 from casework.models import Case, Cooperative
-from casework.roles import roles_of
-from casework.selectors import cases_visible_to
+from casework.selectors import (
+    CASE_RELATED,
+    cases_visible_to,
+    staff_cases_of,
+    with_staff_counts,
+)
 
-from .. import reports
 from ..filters import SlaCaseFilter
 from ..permissions import IsFederationStaff
 from ..schema import error_responses
-from ..selectors import CASE_RELATED, staff_cases_of, with_staff_counts
 from ..serializers import (
     CaseSerializer,
     CooperativeReportSerializer,
@@ -90,10 +93,7 @@ class CooperativeReportView(generics.GenericAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Cooperative.objects.none()
-        roles = roles_of(self.request.user)
-        if roles.is_staff_role:
-            return Cooperative.objects.all()
-        return Cooperative.objects.filter(pk__in=roles.cooperative_ids)
+        return reports.cooperatives_for_report(self.request.user)
 
     @extend_schema(
         operation_id="reports_cooperative_retrieve",
@@ -112,15 +112,12 @@ class CooperativeReportView(generics.GenericAPIView):
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         since, until = query.validated_data.get("since"), query.validated_data.get("until")
-        cases = reports.period_cases(
+        cases = reports.cases_opened_between(
             cases_visible_to(request.user).filter(cooperative=cooperative),
             since=since,
             until=until,
         )
-        data = {
-            "cooperative": cooperative,
-            "since": since,
-            "until": until,
-            **reports.cooperative_report(cases),
-        }
-        return Response(CooperativeReportSerializer(data).data)
+        report = reports.cooperative_report(cooperative, cases=cases)
+        return Response(
+            CooperativeReportSerializer({**report, "since": since, "until": until}).data
+        )

@@ -10,10 +10,10 @@ from rest_framework.response import Response
 from viewflow.workflow.models import Task
 
 from workflows import process
+from workflows.selectors import open_tasks_of, tasks_reachable_by, with_case
 
 from ..filters import TaskFilter
 from ..schema import error_responses
-from ..selectors import open_tasks_of, tasks_reachable_by, with_case
 from ..serializers import TaskSerializer
 
 

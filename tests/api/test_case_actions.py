@@ -277,6 +277,15 @@ def test_bad_supervisor_input_is_400(api, supervisor, assigned_case, name, data)
     assert response.status_code == 400, response.content
 
 
+def test_a_field_error_is_a_list_of_messages(api, supervisor, triage_case):
+    """As the schema documents it, also for the specialty checked once the area is known."""
+    response = act(api(supervisor), triage_case, "triage", {"priority": "high", "specialty": "x"})
+
+    assert response.status_code == 400
+    [message] = response.json()["specialty"]
+    assert isinstance(message, str) and message
+
+
 def test_assigning_a_consultant_of_another_area_is_400(
     api, supervisor, assigned_case, fiscal_consultant
 ):

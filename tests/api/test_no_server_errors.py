@@ -85,6 +85,7 @@ def test_odd_ids(api, supervisor, urls):
         {"consultant": HUGE},
         {"priority": ["high"]},
         {"area": {"code": "legal"}, "priority": "high"},
+        {"area": "le\x00gal", "priority": "high"},
         [1, 2, 3],
         "just a string",
     ],

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from api.reports import median, median_by_offset
+from casework import reports
 from casework.models import Case, Rating
 
 pytestmark = pytest.mark.django_db
@@ -202,6 +202,25 @@ def test_report_figures(api, member, cooperative, history):
     assert body["minutes_delivered"] == 90
 
 
+def test_a_case_cancelled_after_its_resolution_has_no_outcome(
+    api, member, cooperative, history, outcome
+):
+    """An outcome counts once the case is resolved or closed with it, on the API and the page."""
+    Case.objects.filter(pk=history[2].pk).update(status="cancelled")
+
+    body = api(member).get(report_url(cooperative)).json()
+    page = reports.cooperative_report(cooperative)
+
+    [legal] = body["cases"]["by_area"]
+    assert legal["outcomes"] == [
+        {"code": "opinion_issued", "label": "Parere rilasciato", "count": 2}
+    ]
+    assert page["by_outcome"] == [
+        {"area_name": outcome.area.name, "outcome_label": "Parere rilasciato", "n": 2}
+    ]
+    assert body["sla"]["resolved"] == page["resolved"] == 2
+
+
 def test_report_period(api, member, cooperative, history):
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
 
@@ -268,5 +287,6 @@ def test_median_both_ways(open_case, values, expected):
         Case.objects.filter(pk=case.pk).update(resolution_elapsed_seconds=value)
     queryset = Case.objects.filter(Q(pk__in=[c.pk for c in cases]))
 
-    assert median(queryset, "resolution_elapsed_seconds") == expected
-    assert median_by_offset(queryset, "resolution_elapsed_seconds") == expected
+    medians = reports.medians_in_seconds(queryset, {"resolution_elapsed_seconds": Q()})
+    assert medians["resolution_elapsed_seconds"] == expected
+    assert reports.median_by_offset(queryset, "resolution_elapsed_seconds") == expected

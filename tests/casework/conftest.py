@@ -97,5 +97,6 @@ def registry_sample(office, area, cooperative, member, consultant, supervisor):
     )
     models.CaseCounter.objects.create(prefix="LEG", year=2026, last_number=1)
     models.IdempotencyKey.objects.create(user=member, key="k-1", request_hash="0" * 64, case=case)
+    models.CaseAccess.objects.create(user=consultant, case=case, channel="page")
     Group.objects.create(name="Segreteria")
     return case

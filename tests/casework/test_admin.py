@@ -25,6 +25,7 @@ NOT_ADDABLE = {
     models.Notification,
     models.CaseCounter,
     models.IdempotencyKey,
+    models.CaseAccess,
 }
 
 

@@ -1,4 +1,4 @@
-"""The embedded default of `make run`: SQLite and no broker server, from migrate to a logged-in page."""
+"""The embedded default of `make run`: SQLite, no broker server, migrate to a logged-in page."""
 
 import os
 import re
@@ -40,7 +40,9 @@ def test_migrate_seed_and_serve_on_sqlite(tmp_path):
         for key, value in os.environ.items()
         if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME")
     }
-    env.update(DEBUG="1", SPORTELLO_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="casework.settings")
+    env.update(
+        DEBUG="1", SPORTELLO_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="casework.settings"
+    )
 
     def run(*args):
         return subprocess.run(
