@@ -261,7 +261,6 @@ AXES_CLIENT_IP_CALLABLE = "casework.middleware.client_ip"
 SPORTELLO_TRUSTED_PROXIES = env.int("SPORTELLO_TRUSTED_PROXIES", default=0 if LOCAL else 1)
 
 # Sportello's own knobs.
-SPORTELLO_CONFIRMATION_DAYS = env.int("SPORTELLO_CONFIRMATION_DAYS", default=5)
 SPORTELLO_LOW_RATING = env.int("SPORTELLO_LOW_RATING", default=2)
 
 LOGGING = {
