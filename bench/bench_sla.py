@@ -1,4 +1,8 @@
-"""Throughput of casework.sla business-time arithmetic; prints ops/s and writes results_sla.json."""
+"""Throughput of casework.sla business-time arithmetic; prints ops/s and writes results_sla.json.
+
+Runs on its own (`python bench/bench_sla.py`, no database) and as a scenario of `bench/run.py`,
+which calls `measure()`.
+"""
 
 import json
 import platform
@@ -33,10 +37,15 @@ def ops_per_second(operation, arguments) -> float:
     return len(arguments) / (time.perf_counter() - started)
 
 
-def main() -> None:
+def _floor(start: datetime, minutes: int) -> datetime:
+    # What every operation does anyway: read an aware instant, build one in the calendar's zone.
+    return datetime.fromtimestamp(int(start.timestamp()) + minutes * 60, ROME)
+
+
+def measure(operations: int = OPERATIONS) -> dict:
     rng = random.Random(20260329)
-    starts = random_instants(OPERATIONS, rng)
-    minutes = [rng.randint(1, 5 * 8 * 60) for _ in range(OPERATIONS)]
+    starts = random_instants(operations, rng)
+    minutes = [rng.randint(1, 5 * 8 * 60) for _ in range(operations)]
     ends = [start + timedelta(seconds=rng.randint(0, 30 * 86400)) for start in starts]
 
     started = time.perf_counter()
@@ -51,21 +60,25 @@ def main() -> None:
     calendar = BusinessCalendar(SPEC)
     calendar.minutes_between(starts[0], datetime(2029, 6, 1, tzinfo=ROME))
 
-    results = {
-        "operations": OPERATIONS,
+    pairs = list(zip(starts, minutes, strict=True))
+    return {
+        "operations": operations,
         "calendar": "Mon-Fri 09-13 14-18, Bologna holidays, instants 2026-2028",
-        "add_minutes_ops_per_s": round(
-            ops_per_second(calendar.add_minutes, list(zip(starts, minutes, strict=True)))
-        ),
+        "add_minutes_ops_per_s": round(ops_per_second(calendar.add_minutes, pairs)),
         "minutes_between_ops_per_s": round(
             ops_per_second(calendar.minutes_between, list(zip(starts, ends, strict=True)))
         ),
         "is_open_ops_per_s": round(ops_per_second(calendar.is_open, [(s,) for s in starts])),
+        "floor_ops_per_s": round(ops_per_second(_floor, pairs)),
         "first_use_build_ms": round(first_build_ms, 2),
         "extend_ms_per_year": round(extend_ms_per_year, 2),
         "python": platform.python_version(),
         "measured_at": datetime.now(ROME).isoformat(timespec="seconds"),
     }
+
+
+def main() -> None:
+    results = measure()
     for key, value in results.items():
         print(f"{key:28} {value}")
     (ROOT / "bench" / "results_sla.json").write_text(json.dumps(results, indent=2) + "\n")
