@@ -6,7 +6,6 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
 
 from casework.models import Case, CaseStatus, Priority, SlaState
 from workflows.flows import CaseFlow, FollowUpFlow
@@ -82,9 +81,9 @@ class TaskFilter(django_filters.FilterSet):
         fields = ["scope", "step", "area"]
 
     def filter_scope(self, queryset, name, value):
-        if value == "mine":
-            return queryset.filter(owner_id=self.request.user.pk, status=STATUS.ASSIGNED)
-        return queryset.filter(status=STATUS.NEW, owner__isnull=True)
+        # The view already chose the scope's queryset (workflows.selectors); this field only
+        # validates the value and documents it.
+        return queryset
 
     def filter_step(self, queryset, name, value):
         return queryset.filter(flow_task=STEPS[value])

@@ -101,14 +101,26 @@ def _schedule(case: Case, calendar: sla.BusinessCalendar) -> None:
             continue
         elapsed = getattr(case, f"{clock}_elapsed_seconds")
         warn_seconds = sla.warn_minutes(target_minutes, policy.warning_percent) * 60
-        setattr(
-            case,
-            f"{clock}_due_at",
-            calendar.add_seconds(start, max(target_minutes * 60 - elapsed, 0)),
-        )
-        setattr(
-            case, f"{clock}_warn_at", calendar.add_seconds(start, max(warn_seconds - elapsed, 0))
-        )
+        for field, limit in (("due", target_minutes * 60), ("warn", warn_seconds)):
+            setattr(
+                case,
+                f"{clock}_{field}_at",
+                _instant(calendar, start, limit - elapsed, getattr(case, f"{clock}_{field}_at")),
+            )
+
+
+def _instant(calendar, start: datetime, remaining: int, stored: datetime | None) -> datetime:
+    """Where a limit falls: ahead on the calendar, or, once passed, when it was passed.
+
+    A clock already past its limit keeps the instant it crossed it (a resume or a recompute
+    must not move an old breach to "now"); one that a smaller target puts past its limit
+    crosses it now.
+    """
+    if remaining > 0:
+        return calendar.add_seconds(start, remaining)
+    if stored is not None and stored <= start:
+        return stored
+    return start
 
 
 def _consume(case: Case, until: datetime, calendar: sla.BusinessCalendar) -> None:

@@ -434,7 +434,8 @@ def reason_text(decision: RoutingDecision) -> str:
             }
         case _:
             text = gettext("No consultant could be chosen automatically.")
-    return f"{text} {gettext('Assign the case manually.')}"
+    manually = gettext("Assign the case manually.")
+    return f"{text} {manually}"
 
 
 def reason_text_from_event(after: dict) -> str | None:

@@ -75,8 +75,9 @@ def _table(title: str, label_header: str, headers: Sequence[str], rows: Sequence
         + "</tr>"
         for label, values in rows
     )
+    show = _("Show the data as a table")
     return (
-        f'<details class="chart-data"><summary>{escape(_("Show the data as a table"))}</summary>'
+        f'<details class="chart-data"><summary>{escape(show)}</summary>'
         f'<div class="table-wrap"><table><caption>{escape(title)}</caption>'
         f'<thead><tr><th scope="col">{escape(label_header)}</th>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div></details>"
@@ -135,7 +136,7 @@ def bar_chart(
 ) -> SafeString:
     """Horizontal bars, one per item, the label above its bar so long names fit on a phone."""
     if not items:
-        return mark_safe(f'<p class="empty">{escape(title)}: {escape(_("no data yet."))}</p>')
+        return _empty(title)
     top = max_value or _nice_max(max((v or 0) for _label_, v in items))
     row_height, bar_height, label_room = 38, 14, 60
     height = row_height * len(items) + 8
@@ -194,7 +195,7 @@ def line_chart(
 ) -> SafeString:
     """One line per series over the labels (days), with a legend, axis and a point per value."""
     if not labels:
-        return mark_safe(f'<p class="empty">{escape(title)}: {escape(_("no data yet."))}</p>')
+        return _empty(title)
     left, right, top_pad, bottom = 44, WIDTH - 24, 30, 230
     height = bottom + 28
     top, step = _scale(max((v or 0) for _name, values in series for v in values))
@@ -238,7 +239,7 @@ def column_chart(
 ) -> SafeString:
     """Grouped vertical bars: for each label, one bar per series side by side."""
     if not labels:
-        return mark_safe(f'<p class="empty">{escape(title)}: {escape(_("no data yet."))}</p>')
+        return _empty(title)
     left, right, top_pad, bottom = 44, WIDTH - 24, 30, 230
     height = bottom + 28
     top, step = _scale(max((v or 0) for _name, values in series for v in values))
@@ -280,7 +281,7 @@ def stacked_bar_chart(
 ) -> SafeString:
     """Horizontal bars split into coloured parts (e.g. a cooperative's cases by outcome)."""
     if not rows or not keys:
-        return mark_safe(f'<p class="empty">{escape(title)}: {escape(_("no data yet."))}</p>')
+        return _empty(title)
     legend_rows = math.ceil(len(keys) / 2)
     legend_height = 20 * legend_rows + 6
     row_height, bar_height = 38, 14
@@ -329,3 +330,8 @@ def bar_chart_of(rows, label_key, value_key, title, value_name, label_header="",
         unit=unit,
         max_value=max,
     )
+
+
+def _empty(title: str) -> str:
+    no_data = _("no data yet.")
+    return mark_safe(f'<p class="empty">{escape(title)}: {escape(no_data)}</p>')

@@ -173,3 +173,24 @@ def test_two_sweeps_racing_notify_once(process_setup, member, cooperative, consu
     assert sum(r["first_response_breached_at"] for r in results) == 3
     assert CaseEvent.objects.filter(kind="sla_breached").count() == 3
     assert Notification.objects.filter(kind="sla_breached", recipient=consultant).count() == 3
+
+
+def test_a_breach_keeps_its_instant_through_resume_and_recompute(
+    process_setup, member, cooperative, consultant
+):
+    from casework.clocks import recompute_open_cases
+
+    case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
+    with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
+        process.acknowledge(case=case, actor=consultant)
+    breached_at = at(2026, 12, 4, 18, 0)
+    with time_machine.travel(at(2026, 12, 9, 10, 0), tick=False):
+        process.request_info(case=case, actor=consultant, question="?")
+    with time_machine.travel(at(2026, 12, 10, 10, 0), tick=False):
+        process.post_message(case=case, author=member, body="Ecco")
+        case.refresh_from_db()
+        assert case.resolution_due_at == breached_at
+        assert recompute_open_cases() == 0
+    case.refresh_from_db()
+    assert case.resolution_due_at == breached_at
+    assert not CaseEvent.objects.filter(case=case, kind="sla_recomputed").exists()
