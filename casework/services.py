@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -151,15 +151,18 @@ def next_reference(*, area: PracticeArea, year: int) -> str:
     are unique; a rolled-back intake leaves a gap, which is tolerated.
     """
     prefix = area.reference_prefix
-    try:
-        with transaction.atomic():
-            CaseCounter.objects.get_or_create(prefix=prefix, year=year)
-    except IntegrityError:
-        pass  # created by a concurrent intake a moment ago
-    counter = CaseCounter.objects.select_for_update().get(prefix=prefix, year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{prefix}-{year}-{counter.last_number:06d}"
+    table = CaseCounter._meta.db_table
+    # One statement creates or increments the row and returns the number (PostgreSQL, and SQLite
+    # from 3.35); the row stays locked until the intake commits.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (prefix, year, last_number) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (prefix, year) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [prefix, year],
+        )
+        (number,) = cursor.fetchone()
+    return f"{prefix}-{year}-{number:06d}"
 
 
 def triage_decide(

@@ -15,9 +15,9 @@ from rest_framework.views import APIView
 from casework import reports
 from casework.models import Case, Cooperative
 from casework.selectors import (
-    CASE_RELATED,
     cases_visible_to,
     staff_cases_of,
+    with_list_relations,
     with_staff_counts,
 )
 
@@ -75,7 +75,7 @@ class SlaCaseListView(generics.ListAPIView):
             ),
             default=F("resolution_due_at"),
         )
-        cases = staff_cases_of(self.request.user).open().select_related(*CASE_RELATED)
+        cases = with_list_relations(staff_cases_of(self.request.user).open())
         return (
             with_staff_counts(cases)
             .annotate(next_due_at=next_due)
