@@ -1,5 +1,7 @@
 """One JSON shape for every API error, including the domain's refusals."""
 
+import json
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -8,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from casework.attachments import PayloadTooLarge, UnsupportedType
+from casework.errorpages import DATABASE_DOWN, database_unavailable
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
 
 # Refusals of the domain that have an HTTP status of their own (checked before CaseError).
@@ -18,6 +21,14 @@ _SPECIFIC = (
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DATABASE_DOWN):
+        # The database is restarting or unreachable: a clean, retryable answer.
+        response = database_unavailable(context["request"])
+        return Response(
+            {"detail": json.loads(response.content)["detail"], "code": "service_unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": response["Retry-After"]},
+        )
     for kind, http_status in _SPECIFIC:
         if isinstance(exc, kind):
             return Response({"detail": str(exc), "code": exc.code}, status=http_status)

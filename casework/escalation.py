@@ -12,15 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import notifications
 from .clocks import WORKING_STATUSES
-from .models import Case, CaseEvent, Notification, SlaState, Supervisor, UserProfile
+from .models import Case, CaseEvent, Notification, SlaState, Supervisor
 
 BATCH = 1000
 
@@ -84,13 +83,12 @@ def _supervisors_by_area() -> tuple[list, dict[int, list]]:
 
 
 def _notifications(transition: Transition, cases: list[Case], now: datetime) -> list[Notification]:
+    """Outbox rows for the people a transition concerns; their text is written at delivery.
+
+    Rendering thousands of e-mails inside the sweep's locked transaction was most of its time;
+    the row carries what the template needs instead.
+    """
     everyone, by_area = _supervisors_by_area() if transition.kind == "breached" else ([], {})
-    people = {u.pk for c in cases if c.assignee for u in [c.assignee]}
-    for users in [everyone, *by_area.values()]:
-        people.update(u.pk for u in users)
-    languages = dict(
-        UserProfile.objects.filter(user_id__in=people).values_list("user_id", "language")
-    )
     rows = []
     for case in cases:
         recipients = {case.assignee} if case.assignee else set()
@@ -101,26 +99,13 @@ def _notifications(transition: Transition, cases: list[Case], now: datetime) -> 
         for user in recipients:
             if not user.email:
                 continue
-            with translation.override(languages.get(user.pk, settings.LANGUAGE_CODE)):
-                text = render_to_string(
-                    f"emails/{transition.template}.txt",
-                    {
-                        "case": case,
-                        "user": user,
-                        "due_at": getattr(case, f"{transition.clock}_due_at"),
-                        "clock": str(CLOCK_LABELS[transition.clock]),
-                        "base_url": settings.SPORTELLO_BASE_URL,
-                    },
-                ).strip()
-            subject, _sep, body = text.partition("\n")
             rows.append(
                 Notification(
                     case=case,
                     recipient=user,
                     email=user.email,
                     kind=transition.template,
-                    subject=subject.strip()[:250],
-                    body=body.strip(),
+                    context={"clock": transition.clock},
                     dedupe_key=(f"sla:{transition.mark}:{case.pk}:{due_at.isoformat()}:{user.pk}")[
                         :200
                     ],
@@ -201,14 +186,18 @@ def deliver_pending(*, limit: int = 200) -> dict[str, int]:
         with transaction.atomic():
             # A row that failed in this run waits for the next run (a minute later) to retry.
             row = (
-                Notification.objects.select_for_update(skip_locked=True)
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=Notification.Status.PENDING)
                 .exclude(pk__in=tried)
+                .select_related("case__cooperative", "case__assignee", "recipient")
                 .order_by("created_at", "id")
                 .first()
             )
             if row is None:
                 break
+            if not row.body and row.case is not None:
+                row.subject, row.body = _text_of(row)
+                row.save(update_fields=["subject", "body"])
             try:
                 send_mail(row.subject, row.body, None, [row.email])
             except Exception as error:  # noqa: BLE001 - any transport failure is retried later
@@ -234,4 +223,18 @@ def cases_due_for_auto_close(*, now: datetime | None = None, limit: int = 500) -
         Case.objects.filter(status="resolved", confirmation_due_at__lte=now)
         .order_by("confirmation_due_at")
         .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _text_of(row: Notification) -> tuple[str, str]:
+    """The e-mail of an SLA transition, written in the reader's language when it is sent."""
+    clock = row.context.get("clock", "resolution")
+    return notifications.render(
+        kind=row.kind,
+        case=row.case,
+        user=row.recipient,
+        context={
+            "due_at": getattr(row.case, f"{clock}_due_at"),
+            "clock": str(CLOCK_LABELS.get(clock, clock)),
+        },
     )

@@ -948,8 +948,10 @@ class Notification(models.Model):
     )
     email = models.EmailField(_("e-mail"))
     kind = models.CharField(_("kind"), max_length=40)
-    subject = models.CharField(_("subject"), max_length=250)
-    body = models.TextField(_("text"))
+    # Empty until delivery for the SLA watch's rows, which carry `context` for the template.
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    context = models.JSONField(_("template context"), default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING

@@ -19,6 +19,22 @@ def language_of(user) -> str:
     return language or settings.LANGUAGE_CODE
 
 
+def render(*, kind: str, case: Case, user, context: dict | None = None, language=None):
+    """Subject and text of `emails/<kind>.txt` (its first line is the subject) for one reader."""
+    with translation.override(language or language_of(user)):
+        text = render_to_string(
+            f"emails/{kind}.txt",
+            {
+                "case": case,
+                "user": user,
+                "base_url": settings.SPORTELLO_BASE_URL,
+                **(context or {}),
+            },
+        ).strip()
+    subject, _sep, body = text.partition("\n")
+    return subject.strip()[:250], body.strip()
+
+
 def notify(*, case: Case, recipients, kind: str, dedupe: str, context: dict | None = None) -> int:
     """Queue one e-mail per recipient; a dedupe key already used means it was queued before.
 
@@ -27,17 +43,7 @@ def notify(*, case: Case, recipients, kind: str, dedupe: str, context: dict | No
     """
     queued = 0
     for user in {u for u in recipients if u is not None and u.email}:
-        with translation.override(language_of(user)):
-            text = render_to_string(
-                f"emails/{kind}.txt",
-                {
-                    "case": case,
-                    "user": user,
-                    "base_url": settings.SPORTELLO_BASE_URL,
-                    **(context or {}),
-                },
-            ).strip()
-        subject, _, body = text.partition("\n")
+        subject, body = render(kind=kind, case=case, user=user, context=context)
         try:
             with transaction.atomic():
                 Notification.objects.create(
@@ -45,8 +51,8 @@ def notify(*, case: Case, recipients, kind: str, dedupe: str, context: dict | No
                     recipient=user,
                     email=user.email,
                     kind=kind,
-                    subject=subject.strip()[:250],
-                    body=body.strip(),
+                    subject=subject,
+                    body=body,
                     dedupe_key=f"{dedupe}:{user.pk}"[:200],
                 )
         except IntegrityError:

@@ -16,3 +16,5 @@ urlpatterns = [
     path("work/", include("workflows.urls")),
     path("", include("casework.portal_urls")),
 ]
+
+handler500 = "casework.errorpages.server_error"

@@ -1,0 +1,22 @@
+"""Settings of the drills' server processes: production settings, plus their own queue and mail.
+
+Everything else comes from the environment exactly as in production (see `harness.django_env`).
+This module must not import pytest: `casework.settings` treats a process with pytest loaded as a
+test run.
+"""
+
+import os
+
+from casework.settings import *  # noqa: F403
+from casework.settings import VAR_DIR
+
+# One queue per drill run, so that a drill's worker never takes anyone else's messages.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("DRILL_QUEUE", "celery")
+# No pidbox queue left behind in the broker by each drill worker.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+EMAIL_FILE_PATH = os.environ.get("DRILL_MAIL_DIR", str(VAR_DIR / "mail"))
+
+if os.environ.get("DRILL_TASK_LOG"):
+    from tests.drills import worker_hooks
+
+    worker_hooks.connect()
