@@ -1417,6 +1417,8 @@ def ensure_loaded(size: int, *, reload: bool = False, url: str | None = None) ->
                 f"(loaded {datetime.fromtimestamp(marker['loaded_at']):%Y-%m-%d %H:%M}); "
                 "not loading (--reload to start over)"
             )
+            # The code may have gained migrations since the load (indexes, fields): apply them.
+            manage(url, "migrate", "--noinput", "-v", "0")
             return marker
     return load(size, url=url)
 
