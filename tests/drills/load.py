@@ -231,10 +231,10 @@ class LoadRun:
                 ok=(200,),
                 headers={"Idempotency-Key": key},
             )
+            if again is None:
+                return  # the run ended before the retry went out: nothing to compare
             with self._lock:
-                self.retried.append(
-                    (case_id, again.json.get("id") if again is not None and again.json else None)
-                )
+                self.retried.append((case_id, again.json.get("id") if again.json else None))
 
     @staticmethod
     def _seen(p: Persona, case_id: int, answer) -> None:
