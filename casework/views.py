@@ -45,7 +45,13 @@ from .forms import (
 )
 from .models import OPEN_STATUSES, Attachment, Case, CaseStatus, PracticeArea, Rating
 from .roles import roles_of
-from .selectors import can_read_internal, case_list_for, cooperatives_of, messages_visible_to
+from .selectors import (
+    can_read_internal,
+    case_list_for,
+    cases_visible_to,
+    cooperatives_of,
+    messages_visible_to,
+)
 from .templatetags import charts
 from .templatetags.portal import work_case_path, work_path
 
@@ -478,14 +484,17 @@ def report_cooperatives(request):
     query = request.GET.get("q", "").strip()
     if query:
         cooperatives = cooperatives.filter(Q(name__icontains=query) | Q(tax_code__icontains=query))
-    cooperatives = (
-        cooperatives.select_related("office")
-        .annotate(
-            cases_total=Count("cases"),
-            cases_open=Count("cases", filter=Q(cases__status__in=OPEN_STATUSES)),
-        )
-        .order_by("name")
-    )
+    # Totals over the cases this user may see (a consultant: the cases of their areas).
+    open_cases = Q(cases__status__in=OPEN_STATUSES)
+    if roles.supervises_all:
+        totals = {"cases_total": Count("cases"), "cases_open": Count("cases", filter=open_cases)}
+    else:
+        visible = Q(cases__in=cases_visible_to(request.user))
+        totals = {
+            "cases_total": Count("cases", filter=visible),
+            "cases_open": Count("cases", filter=visible & open_cases),
+        }
+    cooperatives = cooperatives.select_related("office").annotate(**totals).order_by("name")
     page = Paginator(cooperatives, 50).get_page(request.GET.get("page"))
     return render(request, "dashboard/cooperative_list.html", {"page": page, "q": query})
 
@@ -586,7 +595,10 @@ def report_cooperative(request, pk, export=False):
     cooperative = reports.cooperatives_for_report(request.user).filter(pk=pk).first()
     if cooperative is None:
         raise Http404(_("No such cooperative."))
-    report = reports.cooperative_report(cooperative)
+    # The same scope as the API: a consultant of one area counts that area's cases only.
+    report = reports.cooperative_report(
+        cooperative, cases=cases_visible_to(request.user).filter(cooperative=cooperative)
+    )
     if export or request.GET.get("format") == "csv":
         return report_csv(report)
     distribution = report["satisfaction_distribution"]

@@ -1,0 +1,322 @@
+"""Tenant isolation sweep: every URL pattern, filled with cooperative B's ids, asked by outsiders.
+
+The project's URL map is walked recursively (admin, static files, i18n, login and logout are left
+out: the admin has its own tests). Each pattern's parameters are filled with the ids of objects
+that belong to cooperative B (its cases in several states, their messages, internal note,
+document, events and tasks, B itself); a parameter that cannot be mapped gets a case id of B.
+Every URL is then asked with GET and with an empty POST by a member of cooperative A only, a
+consultant and a supervisor of another practice area, and an anonymous visitor. No answer may be
+a server error or show B's data (marker strings chosen so they appear nowhere else), and no
+object URL of B may answer with a success to any of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from casework.attachments import attachment_add
+from casework.models import CaseEvent, Message
+from tests import factories
+from workflows import process
+from workflows.flows import CaseFlow, FollowUpFlow
+
+from .conftest import PDF_BYTES
+
+pytestmark = pytest.mark.django_db
+
+SKIPPED_PREFIXES = ("admin/", "static/", "media/", "i18n/", "login/", "logout/")
+
+# Strings that appear only in cooperative B's data.
+COOPERATIVE_MARKER = "Cooperativa Zafferano Quokka"
+SUBJECT_MARKER = "Oggetto-Riservato-Xylofono"
+DESCRIPTION_MARKER = "Descrizione-Riservata-Pangolino"
+MESSAGE_MARKER = "Messaggio-Riservato-Ornitorinco"
+NOTE_MARKER = "Nota-Interna-Capibara"
+DOCUMENT_MARKER = "allegato-riservato-tapiro"
+
+ROLES = ("member_of_a", "consultant_other_area", "supervisor_other_area", "anonymous")
+STAFF_ROLES = ("consultant_other_area", "supervisor_other_area")
+# By design the federation's staff may open any cooperative's report (its name and tax code);
+# the figures in it must count only the cases they may see (see the test below).
+NAME_SHOWN_TO_STAFF = ("report-cooperatives", "report-cooperative", "report-cooperative-csv")
+
+
+@dataclass(frozen=True)
+class Sweepable:
+    """One URL pattern of the project: its full route and its parameter names."""
+
+    route: str  # a regular expression for the whole path, without anchors
+    name: str
+    params: tuple[str, ...]
+
+
+def _regex_of(pattern) -> str:
+    if isinstance(pattern, RoutePattern):
+        # `<int:pk>` → a named group; the converter does not matter for filling the path.
+        return re.sub(r"<(?:\w+:)?(\w+)>", r"(?P<\1>[^/]+)", str(pattern._route))
+    if isinstance(pattern, RegexPattern):
+        return str(pattern._regex).lstrip("^").removesuffix("\\Z").removesuffix("$")
+    return str(pattern)
+
+
+def url_patterns(resolver=None, prefix: str = "") -> list[Sweepable]:
+    """Every URL pattern of the project, recursively, with its route from the root."""
+    resolver = resolver or get_resolver()
+    found = []
+    for entry in resolver.url_patterns:
+        route = prefix + _regex_of(entry.pattern)
+        if isinstance(entry, URLResolver):
+            found.extend(url_patterns(entry, route))
+        elif isinstance(entry, URLPattern):
+            params = tuple(re.findall(r"\(\?P<(\w+)>", route))
+            found.append(Sweepable(route, entry.name or entry.lookup_str, params))
+    return found
+
+
+def fill(route: str, values: dict[str, str]) -> str:
+    """The path of a route with its named groups replaced by values (balanced parentheses)."""
+    out, i = [], 0
+    while i < len(route):
+        match = re.match(r"\(\?P<(\w+)>", route[i:])
+        if match:
+            depth, j = 1, i + match.end()
+            while depth:
+                depth += {"(": 1, ")": -1}.get(route[j], 0)
+                j += 1
+            out.append(values[match.group(1)])
+            i = j
+            continue
+        out.append(route[i])
+        i += 1
+    path = "".join(out).replace("\\.", ".").replace(".*", "anything")
+    return "/" + path.replace("\\", "")
+
+
+@pytest.fixture
+def cooperative_b(office):
+    return factories.CooperativeFactory(name=COOPERATIVE_MARKER, office=office)
+
+
+@pytest.fixture
+def world(process_setup, outcome, office, cooperative_b, member, consultant, supervisor):
+    """Cooperative B with cases in several states and every kind of child object."""
+    member_b = factories.MembershipFactory(cooperative=cooperative_b, user__username="socio.b").user
+    fiscal = factories.AreaFactory(code="fiscal", name="Fiscale", reference_prefix="FIS")
+    outsiders = {
+        "member_of_a": member,
+        "consultant_other_area": factories.ConsultantFactory(
+            user__username="consulente.fiscale", office=office, areas=[fiscal]
+        ).user,
+        "supervisor_other_area": factories.SupervisorFactory(
+            user__username="supervisore.fiscale", all_areas=False, areas=[fiscal]
+        ).user,
+        "anonymous": None,
+    }
+
+    def open_b(n: int):
+        return process.open_case(
+            requester=member_b,
+            cooperative=cooperative_b,
+            area=process_setup,
+            subject=f"{SUBJECT_MARKER} {n}",
+            description=DESCRIPTION_MARKER,
+        )
+
+    # A member of A has a case of their own, so their pages are not empty.
+    process.open_case(
+        requester=member,
+        cooperative=member.memberships.first().cooperative,
+        area=process_setup,
+        subject="Pratica della cooperativa A",
+        description="Dati di A",
+    )
+    with_data, waiting, resolved, closed, cancelled = (open_b(n) for n in range(5))
+    process.acknowledge(case=with_data, actor=consultant)
+    message = process.post_message(case=with_data, author=member_b, body=MESSAGE_MARKER)
+    note = process.post_message(case=with_data, author=consultant, body=NOTE_MARKER, internal=True)
+    document = attachment_add(
+        case=with_data,
+        uploaded_by=member_b,
+        file=SimpleUploadedFile(f"{DOCUMENT_MARKER}.pdf", PDF_BYTES),
+        message=message,
+    )
+    process.request_info(case=waiting, actor=consultant, question=MESSAGE_MARKER)
+    for case in (resolved, closed):
+        process.resolve(case=case, actor=consultant, outcome=outcome, summary=MESSAGE_MARKER)
+    process.confirm(case=closed, actor=member_b)
+    process.rate(case=closed, actor=member_b, score=1, comment=MESSAGE_MARKER)
+    process.cancel(case=cancelled, actor=supervisor, reason=MESSAGE_MARKER)
+    cases = [with_data, waiting, resolved, closed, cancelled]
+    for case in cases:
+        case.refresh_from_db()
+    tasks = [
+        task.pk
+        for case in cases
+        for node in (CaseFlow.triage, CaseFlow.work, FollowUpFlow.review)
+        if (task := process.active_task(case, node)) is not None
+    ]
+    assert tasks, "B's cases should have open tasks"
+    return {
+        "outsiders": outsiders,
+        "cases": cases,
+        "message": message.pk,
+        "note": note.pk,
+        "document": document.pk,
+        "event": CaseEvent.objects.filter(case=with_data).first().pk,
+        "tasks": tasks,
+        "cooperative": cooperative_b.pk,
+        "markers": [
+            COOPERATIVE_MARKER,
+            SUBJECT_MARKER,
+            DESCRIPTION_MARKER,
+            MESSAGE_MARKER,
+            NOTE_MARKER,
+            DOCUMENT_MARKER,
+            *(case.reference for case in cases),
+        ],
+    }
+
+
+def bindings(sweepable: Sweepable, world: dict) -> list[dict[str, str]]:
+    """The parameter values of B to try for one pattern (one dict per URL)."""
+    if not sweepable.params:
+        return [{}]
+    route, case_ids = sweepable.route, [str(case.pk) for case in world["cases"]]
+    first_case = case_ids[0]
+    child = {
+        "messages": [str(world["message"]), str(world["note"])],
+        "attachments": [str(world["document"])],
+        "documents": [str(world["document"])],
+        "events": [str(world["event"])],
+    }
+
+    def object_ids(name: str) -> list[str]:
+        if name in ("case_id",):
+            return case_ids
+        if name in ("task_id", "task_pk"):
+            return [str(pk) for pk in world["tasks"]]
+        if name == "attachment_id":
+            return [str(world["document"])]
+        if name == "code":
+            return ["legal"]
+        if name in ("pk", "id"):
+            # The collection just before the parameter says what the id is of.
+            collection = re.findall(r"(\w+)/\(\?P<" + name, route)
+            kind = collection[-1] if collection else ""
+            if kind in child:
+                return child[kind]
+            if kind == "tasks":
+                return [str(pk) for pk in world["tasks"]]
+            if kind == "cooperatives":
+                return [str(world["cooperative"])]
+            if kind == "areas":
+                return ["legal"]
+        return case_ids  # unmapped: a case of B
+
+    if "case_id" in sweepable.params and len(sweepable.params) > 1:
+        # A child object of a case: the case that holds it.
+        others = [p for p in sweepable.params if p != "case_id"]
+        values = object_ids(others[0])
+        return [{"case_id": first_case, others[0]: value} for value in values]
+    name = sweepable.params[0]
+    return [{**dict.fromkeys(sweepable.params, value), name: value} for value in object_ids(name)]
+
+
+def swept_urls(world: dict) -> tuple[list[Sweepable], list[tuple[Sweepable, str, bool]]]:
+    """(patterns swept, [(pattern, url, names one of B's objects)])."""
+    patterns = [
+        p
+        for p in url_patterns()
+        if not fill(p.route, dict.fromkeys(p.params, "1"))[1:].startswith(SKIPPED_PREFIXES)
+    ]
+    urls = []
+    for sweepable in patterns:
+        for values in bindings(sweepable, world):
+            url = fill(sweepable.route, values)
+            names_b_object = bool(values) and set(values) != {"code"}
+            urls.append((sweepable, url, names_b_object))
+    return patterns, urls
+
+
+def leaked(body: bytes, markers: list[str]) -> list[str]:
+    text = body.decode("utf-8", errors="replace")
+    return [marker for marker in markers if marker in text]
+
+
+def test_no_outsider_sees_cooperative_b(world, capsys):
+    patterns, urls = swept_urls(world)
+    statuses: Counter[int] = Counter()
+    problems: list[str] = []
+    requests = 0
+    swept = {url for _pattern, url, _names in urls}
+    for role in ROLES:
+        client = Client(raise_request_exception=False)
+        user = world["outsiders"][role]
+        if user is not None:
+            client.force_login(user)
+        for sweepable, url, names_b_object in urls:
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                requests += 1
+                statuses[response.status_code] += 1
+                where = f"{method.upper()} {url} ({sweepable.name}) as {role}"
+                body = b"" if response.streaming else response.content
+                if response.streaming:
+                    body = b"".join(response.streaming_content)
+                if response.status_code >= 500:
+                    problems.append(f"{where}: {response.status_code}")
+                found = leaked(body, world["markers"])
+                name_by_design = role in STAFF_ROLES and sweepable.name in NAME_SHOWN_TO_STAFF
+                if name_by_design:
+                    found = [marker for marker in found if marker != COOPERATIVE_MARKER]
+                if found:
+                    problems.append(f"{where}: {response.status_code} shows {found}")
+                if names_b_object and 200 <= response.status_code < 300 and not name_by_design:
+                    problems.append(f"{where}: {response.status_code} on B's object")
+                location = response.headers.get("Location", "").split("?")[0]
+                # A redirect elsewhere than the login page or a URL this sweep asks in its own
+                # right is followed, and its target checked the same way.
+                if 300 <= response.status_code < 400 and location not in swept:
+                    if not location.startswith("/login/"):
+                        target = client.get(location)
+                        requests += 1
+                        if target.status_code >= 500 or leaked(target.content, world["markers"]):
+                            problems.append(f"{where}: redirected to {location}, which leaks")
+
+    with capsys.disabled():
+        print(
+            f"\nisolation sweep: {len(patterns)} URL patterns, {len(urls)} URLs, "
+            f"{len(ROLES)} roles, {requests} requests; statuses "
+            + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
+        )
+    assert not problems, "\n".join(problems)
+    assert Message.objects.filter(pk=world["note"], internal=True).exists()
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+@pytest.mark.parametrize(
+    "page",
+    ["api", "page"],
+)
+def test_cooperative_report_counts_only_the_cases_staff_may_see(world, client, role, page):
+    """Given B's five legal cases, when staff of the fiscal area open B's report, then it
+    counts none of them (the API says: over the cases the user may see)."""
+    client.force_login(world["outsiders"][role])
+    pk = world["cooperative"]
+    if page == "api":
+        response = client.get(f"/api/v1/reports/cooperatives/{pk}/")
+        cases = response.json()["cases"]["total"]
+    else:
+        response = client.get(f"/reports/cooperatives/{pk}/")
+        cases = response.context["report"]["cases"]
+
+    assert response.status_code == 200
+    assert cases == 0
