@@ -2,6 +2,7 @@
 
 import pytest
 
+from casework.models import BusinessCalendar, OpeningHours, SlaPolicy
 from tests import factories
 
 
@@ -54,3 +55,40 @@ def supervisor():
 @pytest.fixture
 def admin_user():
     return factories.UserFactory(username="amministratore", is_staff=True, is_superuser=True)
+
+
+# The process needs a calendar, SLA policies and an outcome; `process_setup` is all of them.
+@pytest.fixture
+def calendar(office):
+    calendar = BusinessCalendar.objects.create(office=office)
+    for weekday in range(5):
+        OpeningHours.objects.create(
+            calendar=calendar, weekday=weekday, opens_at="09:00", closes_at="13:00"
+        )
+        OpeningHours.objects.create(
+            calendar=calendar, weekday=weekday, opens_at="14:00", closes_at="18:00"
+        )
+    return calendar
+
+
+@pytest.fixture
+def policies(area):
+    targets = {"low": (480, 9600), "normal": (240, 4800), "high": (120, 1920), "urgent": (60, 960)}
+    return {
+        priority: SlaPolicy.objects.create(
+            area=area, priority=priority, first_response_minutes=fr, resolution_minutes=res
+        )
+        for priority, (fr, res) in targets.items()
+    }
+
+
+@pytest.fixture
+def outcome(area):
+    return factories.OutcomeFactory(area=area, code="opinion_issued", label="Parere rilasciato")
+
+
+@pytest.fixture
+def process_setup(calendar, policies, outcome, area):
+    area.default_priority = "normal"
+    area.save()
+    return area

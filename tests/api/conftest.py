@@ -5,7 +5,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from casework.models import BusinessCalendar, Consultant, OpeningHours, SlaPolicy
+from casework.models import Consultant
 from tests import factories
 from workflows import process
 
@@ -17,42 +17,6 @@ def _fresh_throttles_and_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
     cache.clear()
-
-
-@pytest.fixture
-def calendar(office):
-    calendar = BusinessCalendar.objects.create(office=office)
-    for weekday in range(5):
-        OpeningHours.objects.create(
-            calendar=calendar, weekday=weekday, opens_at="09:00", closes_at="13:00"
-        )
-        OpeningHours.objects.create(
-            calendar=calendar, weekday=weekday, opens_at="14:00", closes_at="18:00"
-        )
-    return calendar
-
-
-@pytest.fixture
-def policies(area):
-    targets = {"low": (480, 9600), "normal": (240, 4800), "high": (120, 1920), "urgent": (60, 960)}
-    return {
-        priority: SlaPolicy.objects.create(
-            area=area, priority=priority, first_response_minutes=fr, resolution_minutes=res
-        )
-        for priority, (fr, res) in targets.items()
-    }
-
-
-@pytest.fixture
-def outcome(area):
-    return factories.OutcomeFactory(area=area, code="opinion_issued", label="Parere rilasciato")
-
-
-@pytest.fixture
-def process_setup(calendar, policies, outcome, area):
-    area.default_priority = "normal"
-    area.save()
-    return area
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from casework.models import (
-    BusinessCalendar,
     Case,
-    OpeningHours,
     Rating,
-    SlaPolicy,
 )
 from tests import factories
 from workflows import process
@@ -25,35 +22,6 @@ _references = itertools.count(1)
 
 
 # --- Copied from tests/workflows/conftest.py: an area ready for the case process ---------------
-
-
-@pytest.fixture
-def calendar(office):
-    calendar = BusinessCalendar.objects.create(office=office)
-    for weekday in range(5):
-        OpeningHours.objects.create(
-            calendar=calendar, weekday=weekday, opens_at="09:00", closes_at="13:00"
-        )
-        OpeningHours.objects.create(
-            calendar=calendar, weekday=weekday, opens_at="14:00", closes_at="18:00"
-        )
-    return calendar
-
-
-@pytest.fixture
-def policies(area):
-    targets = {"low": (480, 9600), "normal": (240, 4800), "high": (120, 1920), "urgent": (60, 960)}
-    return {
-        priority: SlaPolicy.objects.create(
-            area=area, priority=priority, first_response_minutes=fr, resolution_minutes=res
-        )
-        for priority, (fr, res) in targets.items()
-    }
-
-
-@pytest.fixture
-def outcome(area):
-    return factories.OutcomeFactory(area=area, code="opinion_issued", label="Parere rilasciato")
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import pytest
 from viewflow.workflow.models import Task
 
-from casework.models import BusinessCalendar, Consultant, OpeningHours, SlaPolicy
+from casework.models import Consultant
 from tests import factories
 from workflows import process
 from workflows.flows import CaseFlow, FollowUpFlow
@@ -13,35 +13,6 @@ from workflows.flows import CaseFlow, FollowUpFlow
 def english(client):
     """The assertions read the English texts; the pages default to Italian otherwise."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-
-
-@pytest.fixture
-def calendar(office):
-    calendar = BusinessCalendar.objects.create(office=office)
-    for weekday in range(5):
-        OpeningHours.objects.create(
-            calendar=calendar, weekday=weekday, opens_at="09:00", closes_at="13:00"
-        )
-        OpeningHours.objects.create(
-            calendar=calendar, weekday=weekday, opens_at="14:00", closes_at="18:00"
-        )
-    return calendar
-
-
-@pytest.fixture
-def policies(area):
-    targets = {"low": (480, 9600), "normal": (240, 4800), "high": (120, 1920), "urgent": (60, 960)}
-    return {
-        priority: SlaPolicy.objects.create(
-            area=area, priority=priority, first_response_minutes=fr, resolution_minutes=res
-        )
-        for priority, (fr, res) in targets.items()
-    }
-
-
-@pytest.fixture
-def outcome(area):
-    return factories.OutcomeFactory(area=area, code="opinion_issued", label="Parere rilasciato")
 
 
 @pytest.fixture
