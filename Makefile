@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# A build step: it needs no secret and no database, so it runs with the development settings.
 messages: install
-	$(BIN)/python manage.py compile_translations
+	DEBUG=1 $(BIN)/python manage.py compile_translations
 
 # The embedded default: SQLite and a filesystem broker unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
 run: export DEBUG ?= 1
