@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -59,6 +60,26 @@ def _complete(task: Task, user) -> None:
         raise ConflictError(_("The case is busy, try again."), code="busy") from busy
 
 
+# What a missing human task means, per step.
+_NOT_AT_STEP = {
+    "triage": (gettext_lazy("The case is not in triage."), "not_triage"),
+    "work": (gettext_lazy("The case is not being worked on."), "not_assigned"),
+}
+
+
+def _decide_then_complete(case, node, actor, decide) -> Case:
+    """Lock the case, let the service decide (its refusal comes first), then finish the task."""
+    case = _lock_case(case)
+    task = active_task(case, node)
+    decide(case)
+    if task is None:
+        message, code = _NOT_AT_STEP[node.name]
+        raise ConflictError(message, code=code)
+    _complete(task, actor)
+    case.refresh_from_db()
+    return case
+
+
 def _run_handle(case: Case, node) -> None:
     task = active_task(case, node)
     if task is None:
@@ -79,28 +100,26 @@ def open_case(**kwargs) -> Case:
 
 @transaction.atomic
 def triage_case(*, case, actor, priority, area=None, specialty=None, at=None) -> Case:
-    case = _lock_case(case)
-    task = active_task(case, CaseFlow.triage)
-    services.case_triage(
-        case=case, actor=actor, area=area, specialty=specialty, priority=priority, at=at
+    return _decide_then_complete(
+        case,
+        CaseFlow.triage,
+        actor,
+        lambda locked: services.case_triage(
+            case=locked, actor=actor, area=area, specialty=specialty, priority=priority, at=at
+        ),
     )
-    if task is None:
-        raise ConflictError(_("The case is not in triage."), code="not_triage")
-    _complete(task, actor)
-    case.refresh_from_db()
-    return case
 
 
 @transaction.atomic
 def reject_case(*, case, actor, reason, explanation, at=None) -> Case:
-    case = _lock_case(case)
-    task = active_task(case, CaseFlow.triage)
-    services.case_reject(case=case, actor=actor, reason=reason, explanation=explanation, at=at)
-    if task is None:
-        raise ConflictError(_("The case is not in triage."), code="not_triage")
-    _complete(task, actor)
-    case.refresh_from_db()
-    return case
+    return _decide_then_complete(
+        case,
+        CaseFlow.triage,
+        actor,
+        lambda locked: services.case_reject(
+            case=locked, actor=actor, reason=reason, explanation=explanation, at=at
+        ),
+    )
 
 
 # --- Assignment and the task queue ---------------------------------------------------------
@@ -181,14 +200,14 @@ def release_task(*, task, actor) -> Task:
 @transaction.atomic
 def hand_back(*, case, actor, reason, at=None) -> Case:
     """The consultant returns the case to a supervisor for reassignment."""
-    case = _lock_case(case)
-    work = active_task(case, CaseFlow.work)
-    services.case_release(case=case, actor=actor, hand_back=True, reason=reason, at=at)
-    if work is None:
-        raise ConflictError(_("The case is not being worked on."), code="not_assigned")
-    _complete(work, actor)
-    case.refresh_from_db()
-    return case
+    return _decide_then_complete(
+        case,
+        CaseFlow.work,
+        actor,
+        lambda locked: services.case_release(
+            case=locked, actor=actor, hand_back=True, reason=reason, at=at
+        ),
+    )
 
 
 # --- Expert work ---------------------------------------------------------------------------
@@ -229,28 +248,31 @@ def record_time(*, case, actor, minutes, note="", at=None):
 
 @transaction.atomic
 def request_info(*, case, actor, question, at=None) -> Case:
-    case = _lock_case(case)
-    work = active_task(case, CaseFlow.work)
-    services.case_request_info(case=case, actor=actor, question=question, at=at)
-    if work is None:
-        raise ConflictError(_("The case is not being worked on."), code="not_assigned")
-    _complete(work, actor)
-    case.refresh_from_db()
-    return case
+    return _decide_then_complete(
+        case,
+        CaseFlow.work,
+        actor,
+        lambda locked: services.case_request_info(
+            case=locked, actor=actor, question=question, at=at
+        ),
+    )
 
 
 @transaction.atomic
 def resolve(*, case, actor, outcome, summary, minutes_spent=0, at=None) -> Case:
-    case = _lock_case(case)
-    work = active_task(case, CaseFlow.work)
-    services.case_resolve(
-        case=case, actor=actor, outcome=outcome, summary=summary, minutes_spent=minutes_spent, at=at
+    return _decide_then_complete(
+        case,
+        CaseFlow.work,
+        actor,
+        lambda locked: services.case_resolve(
+            case=locked,
+            actor=actor,
+            outcome=outcome,
+            summary=summary,
+            minutes_spent=minutes_spent,
+            at=at,
+        ),
     )
-    if work is None:
-        raise ConflictError(_("The case is not being worked on."), code="not_assigned")
-    _complete(work, actor)
-    case.refresh_from_db()
-    return case
 
 
 # --- The cooperative's answer --------------------------------------------------------------
