@@ -278,7 +278,8 @@ class CaseCreateSerializer(serializers.Serializer):
         roles = roles_of(_user_of(self.context))
         if not roles.is_member_of(value):
             raise serializers.ValidationError(_("This is not one of your cooperatives."))
-        return Cooperative.objects.get(pk=value)
+        # With its office, which routing reads.
+        return Cooperative.objects.select_related("office").get(pk=value)
 
     def validate(self, attrs):
         attrs["specialty"] = _specialty_in(attrs["area"], attrs.get("specialty"))

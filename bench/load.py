@@ -126,12 +126,10 @@ SUMMARY = "Abbiamo esaminato la documentazione e inviato il nostro parere."
 FLOW = "workflows/flows.CaseFlow"
 NODE_TYPES = {
     "start": "START",
-    "needs_triage": "EXCLUSIVE_GATEWAY",
+    "after_intake": "SWITCH",
     "triage": "HUMAN",
-    "after_triage": "EXCLUSIVE_GATEWAY",
+    "after_triage": "SWITCH",
     "rejected": "END",
-    "route_case": "FUNCTION",
-    "was_routed": "EXCLUSIVE_GATEWAY",
     "assign_manually": "HUMAN",
     "work": "HUMAN",
     "after_work": "SWITCH",
@@ -1106,7 +1104,7 @@ class CaseFactory:
         # --- The viewflow process and its tasks ------------------------------------------------
         sup = reg.supervisor_id
         steps: list[tuple[str, str, int | None, int]] = [("start", "DONE", None, t0)]
-        steps.append(("needs_triage", "DONE", None, t0))
+        steps.append(("after_intake", "DONE", None, t0))
         process_status, finished = "NEW", None
         if triage_by_supervisor:
             if status == "triage":
@@ -1119,8 +1117,6 @@ class CaseFactory:
         if status == "rejected":
             steps.append(("rejected", "DONE", None, t_triage))
         elif routed:
-            steps.append(("route_case", "DONE", None, t_route))
-            steps.append(("was_routed", "DONE", None, t_route))
             if manual:
                 if t_assign is None:
                     steps.append(("assign_manually", "NEW", None, t_route))

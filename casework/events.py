@@ -17,7 +17,7 @@ def _value(value):
     return value
 
 
-def record(
+def build(
     case: Case,
     kind: str,
     *,
@@ -27,7 +27,8 @@ def record(
     note: str = "",
     at: datetime | None = None,
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    """An event not yet saved: a service that records several at once saves them together."""
+    return CaseEvent(
         case=case,
         kind=kind,
         actor=actor if actor is not None and actor.is_authenticated else None,
@@ -36,6 +37,17 @@ def record(
         note=note,
         created_at=at or timezone.now(),
     )
+
+
+def record(case: Case, kind: str, **fields) -> CaseEvent:
+    event = build(case, kind, **fields)
+    event.save()
+    return event
+
+
+def record_all(events: list[CaseEvent]) -> None:
+    """Save events built together in one INSERT, in their order (their ids follow it)."""
+    CaseEvent.objects.bulk_create(events)
 
 
 def status_change(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -35,32 +35,31 @@ def render(*, kind: str, case: Case, user, context: dict | None = None, language
     return subject.strip()[:250], body.strip()
 
 
-def notify(*, case: Case, recipients, kind: str, dedupe: str, context: dict | None = None) -> int:
+def notify(*, case: Case, recipients, kind: str, dedupe: str, context: dict | None = None) -> None:
     """Queue one e-mail per recipient; a dedupe key already used means it was queued before.
 
     The template `emails/<kind>.txt` starts with the subject line; it is rendered in the
     recipient's language. Internal notes are never passed to templates meant for cooperatives.
     """
-    queued = 0
+    rows = []
     for user in {u for u in recipients if u is not None and u.email}:
         subject, body = render(kind=kind, case=case, user=user, context=context)
-        try:
-            with transaction.atomic():
-                Notification.objects.create(
-                    case=case,
-                    recipient=user,
-                    email=user.email,
-                    kind=kind,
-                    subject=subject,
-                    body=body,
-                    dedupe_key=f"{dedupe}:{user.pk}"[:200],
-                )
-        except IntegrityError:
-            continue
-        queued += 1
-    if queued:
+        rows.append(
+            Notification(
+                case=case,
+                recipient=user,
+                email=user.email,
+                kind=kind,
+                subject=subject,
+                body=body,
+                dedupe_key=f"{dedupe}:{user.pk}"[:200],
+            )
+        )
+    # One INSERT for every recipient; a key already used is skipped by the database, without a
+    # savepoint per row.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
         transaction.on_commit(_deliver_soon)
-    return queued
 
 
 def _deliver_soon() -> None:

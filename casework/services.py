@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,7 @@ from .models import (
     OPEN_STATUSES,
     Case,
     CaseCounter,
+    CaseEvent,
     CaseStatus,
     Consultant,
     Cooperative,
@@ -63,7 +64,7 @@ def _locked(case: Case | int) -> Case:
     pk = case.pk if isinstance(case, Case) else case
     return (
         Case.objects.select_for_update(of=("self",))
-        .select_related("cooperative", "area", "assignee")
+        .select_related("cooperative__office", "area", "assignee")
         .get(pk=pk)
     )
 
@@ -170,7 +171,11 @@ def triage_decide(
 ) -> tuple[str | None, TriageRule | None]:
     """The priority the area's rules give a new case, or None when a supervisor must decide."""
     text = f"{subject}\n{description}".casefold()
-    for rule in TriageRule.objects.filter(area=area, is_active=True).order_by("position", "id"):
+    for rule in (
+        TriageRule.objects.filter(area=area, is_active=True)
+        .select_related("area", "specialty")  # the rule's name goes into the event
+        .order_by("position", "id")
+    ):
         if rule.specialty_id and (specialty is None or rule.specialty_id != specialty.pk):
             continue
         if rule.keyword and rule.keyword.casefold() not in text:
@@ -222,28 +227,40 @@ def case_open(
     )
     clocks.start(case, at=at)
     _save(case, at)
-    events.record(
-        case,
-        Kind.OPENED,
-        actor=requester,
-        after={"status": case.status, "priority": case.priority, "suggested_priority": priority},
-        at=at,
-    )
-    if decided:
-        events.record(
+    opened = [
+        events.build(
             case,
-            Kind.TRIAGED,
-            after={"priority": case.priority, "rule": rule.pk if rule else None},
-            note=(
-                _("Priority set by the rule “%(rule)s”.") % {"rule": rule}
-                if rule
-                else _("Priority set by the area's default.")
-            ),
+            Kind.OPENED,
+            actor=requester,
+            after={
+                "status": case.status,
+                "priority": case.priority,
+                "suggested_priority": priority,
+            },
             at=at,
+        )
+    ]
+    if decided:
+        opened.append(
+            events.build(
+                case,
+                Kind.TRIAGED,
+                after={"priority": case.priority, "rule": rule.pk if rule else None},
+                note=(
+                    _("Priority set by the rule “%(rule)s”.") % {"rule": rule}
+                    if rule
+                    else _("Priority set by the area's default.")
+                ),
+                at=at,
+            )
         )
     notifications.notify(
         case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
     )
+    if decided:
+        # Routing follows at once the event that made the case routable.
+        opened.append(_route(case, at=at))
+    events.record_all(opened)
     return case
 
 
@@ -273,7 +290,7 @@ def case_triage(
     case.area, case.specialty, case.priority = area, specialty, priority
     clocks.recompute(case, at=at)
     _save(case, at)
-    events.record(
+    triaged = events.build(
         case,
         Kind.TRIAGED,
         actor=actor,
@@ -286,6 +303,7 @@ def case_triage(
         },
         at=at,
     )
+    events.record_all([triaged, _route(case, at=at)])
     return case
 
 
@@ -322,13 +340,21 @@ def case_reject(
 # --- Routing and assignment ----------------------------------------------------------------
 
 
-def routing_candidates(case: Case) -> list[routing.Candidate]:
-    """The consultants of the case's area, with what routing weighs (two queries)."""
+def routing_candidates(case: Case) -> tuple[list[routing.Candidate], dict[int, object]]:
+    """The consultants of the case's area with what routing weighs, and their users (2 queries)."""
     consultants = (
         Consultant.objects.filter(areas=case.area_id, is_active=True, user__is_active=True)
         .select_related("user", "office")
-        .prefetch_related("specialties", "areas")
-        .distinct()
+        .annotate(
+            # Routing asks only whether a consultant has the case's specialty.
+            has_specialty=Exists(
+                Consultant.specialties.through.objects.filter(
+                    consultant_id=OuterRef("pk"), specialty_id=case.specialty_id
+                )
+            )
+            if case.specialty_id
+            else Value(False)
+        )
     )
     last_helped = dict(
         Case.objects.filter(
@@ -338,31 +364,32 @@ def routing_candidates(case: Case) -> list[routing.Candidate]:
         .values_list("assignee_id")
         .annotate(last=Max("created_at"))
     )
-    return [
-        routing.Candidate(
-            consultant_id=c.user_id,
-            username=c.user.username,
-            office_code=c.office.code,
-            area_codes=frozenset(a.code for a in c.areas.all()),
-            specialty_ids=frozenset(s.pk for s in c.specialties.all()),
-            capacity=c.capacity,
-            active_cases=c.active_cases,
-            absent_until=c.absent_until,
-            last_helped_at=last_helped.get(c.user_id),
+    candidates, users = [], {}
+    for c in consultants:
+        users[c.user_id] = c.user
+        candidates.append(
+            routing.Candidate(
+                consultant_id=c.user_id,
+                username=c.user.username,
+                office_code=c.office.code,
+                area_codes=frozenset({case.area.code}),
+                specialty_ids=frozenset({case.specialty_id} if c.has_specialty else ()),
+                capacity=c.capacity,
+                active_cases=c.active_cases,
+                absent_until=c.absent_until,
+                last_helped_at=last_helped.get(c.user_id),
+            )
         )
-        for c in consultants
-    ]
+    return candidates, users
 
 
-@transaction.atomic
-def case_route(
-    *, case: Case, exclude_ids=frozenset(), at: datetime | None = None
-) -> routing.RoutingDecision:
-    """Pick the consultant for an unassigned case; record the decision and its reason."""
-    at = _now(at)
-    case = _locked(case)
-    if case.status != S.UNASSIGNED:
-        raise ConflictError(_("Only an unassigned case can be routed."), code="not_unassigned")
+def _route(case: Case, *, at: datetime, exclude_ids=frozenset()) -> CaseEvent:
+    """Give a locked, unassigned case to the consultant routing picks; the event says why.
+
+    Returns the `routed` (or `routing_failed`) event, not yet saved: the caller records it with
+    the events of the same move.
+    """
+    candidates, users = routing_candidates(case)
     decision = routing.choose_consultant(
         routing.RoutingRequest(
             area_code=case.area.code,
@@ -371,20 +398,19 @@ def case_route(
             today=timezone.localdate(at),
             exclude_ids=frozenset(exclude_ids),
         ),
-        routing_candidates(case),
+        candidates,
     )
     if decision.consultant_id is None:
-        events.record(
+        return events.build(
             case,
             Kind.ROUTING_FAILED,
             after={"reason": decision.reason_code, "reason_params": decision.reason_params},
             note=decision.explanation,
             at=at,
         )
-        return decision
-    assignee = get_user_model().objects.get(pk=decision.consultant_id)
+    assignee = users[decision.consultant_id]
     _assign(case, assignee, at=at)
-    events.record(
+    return events.build(
         case,
         Kind.ROUTED,
         before={"status": S.UNASSIGNED},
@@ -398,7 +424,6 @@ def case_route(
         note=decision.explanation,
         at=at,
     )
-    return decision
 
 
 def _assign(case: Case, assignee, *, at: datetime) -> None:

@@ -4,22 +4,22 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from casework import services
-from casework.models import Case, CaseStatus
+from casework.models import CaseStatus
 
 from .models import CaseProcess, FollowUpProcess
 from .views import task_page
 
+# The process layer (workflows.process) lets the service write the case before it moves the
+# process, so the case the process reads (loaded on first use, or the very instance intake wrote)
+# is where the case stands. Nothing inside the flow changes a case.
+
 
 def _status_is(*statuses):
-    # Read the row: the services change the case through their own locked instance.
-    return lambda activation: Case.objects.filter(
-        pk=activation.process.case_id, status__in=statuses
-    ).exists()
+    return lambda activation: activation.process.case.status in statuses
 
 
 def _assignee(activation):
-    return Case.objects.select_related("assignee").get(pk=activation.process.case_id).assignee
+    return activation.process.case.assignee
 
 
 class CaseFlow(flow.Flow):
@@ -28,20 +28,26 @@ class CaseFlow(flow.Flow):
     process_title = _("Assistance case")
     process_description = _("From a cooperative's request to a confirmed resolution.")
 
-    start = flow.StartHandle(this.start_case).Next(this.needs_triage)
-
-    needs_triage = flow.If(_status_is(CaseStatus.TRIAGE)).Then(this.triage).Else(this.route_case)
+    # Intake and triage decide, and route at once (casework.services): the gateways only look
+    # at where the case stands.
+    start = flow.StartHandle(this.start_case).Next(this.after_intake)
+    after_intake = (
+        flow.Switch()
+        .Case(this.triage, _status_is(CaseStatus.TRIAGE))
+        .Case(this.work, _status_is(CaseStatus.ASSIGNED))
+        .Default(this.assign_manually)
+    )
     triage = (
         flow.View(task_page)
         .Annotation(title=_("Triage"), summary_template="{{ process.case.reference }}")
         .Next(this.after_triage)
     )
     after_triage = (
-        flow.If(_status_is(CaseStatus.REJECTED)).Then(this.rejected).Else(this.route_case)
+        flow.Switch()
+        .Case(this.rejected, _status_is(CaseStatus.REJECTED))
+        .Case(this.work, _status_is(CaseStatus.ASSIGNED))
+        .Default(this.assign_manually)
     )
-
-    route_case = flow.Function(this.route).Next(this.was_routed)
-    was_routed = flow.If(_status_is(CaseStatus.ASSIGNED)).Then(this.work).Else(this.assign_manually)
     assign_manually = flow.View(task_page).Annotation(title=_("Assign manually")).Next(this.work)
 
     work = (
@@ -74,12 +80,6 @@ class CaseFlow(flow.Flow):
     def start_case(self, activation, case):
         activation.process.case = case
         return activation.process
-
-    def route(self, activation):
-        # Routing follows at once the event that made the case routable (intake or triage).
-        case = activation.process.case
-        at = case.events.order_by("-id").values_list("created_at", flat=True).first()
-        services.case_route(case=case, at=at)
 
     def noop(self, activation, **kwargs):
         """The service already changed the case; the handle only moves the process on."""

@@ -92,9 +92,9 @@ def _run_handle(case: Case, node) -> None:
 
 @transaction.atomic
 def open_case(**kwargs) -> Case:
+    """Intake (triaged and routed when the rules allow), then the process starts from it."""
     case = services.case_open(**kwargs)
     CaseFlow.start.run(case=case)
-    case.refresh_from_db()
     return case
 
 

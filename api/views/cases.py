@@ -149,9 +149,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             )
         else:
             case, created = open_case(), True
-        return self._case_response(
-            case.pk, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        if not created:
+            return self._case_response(case.pk)
+        # The new case, as intake left it, already holds what its page shows: no second read.
+        return Response(self.get_serializer(case).data, status=status.HTTP_201_CREATED)
 
     # --- The consultant's work -------------------------------------------------------------
 

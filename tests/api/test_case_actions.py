@@ -51,6 +51,7 @@ def test_the_whole_story_over_the_api(api, member, consultant, assigned_case, ou
     response = act(coop, assigned_case, "rate", {"score": 5, "comment": "Ottimo"})
     assert response.status_code == 200
     assert Rating.objects.get(case=assigned_case).score == 5
+    assigned_case.refresh_from_db()
     assert assigned_case.process.status == "DONE"
 
 

@@ -94,3 +94,38 @@ def test_areas(api, member, process_setup):
         factories.OutcomeFactory(area=area)
 
     assert_constant(api(member), "/api/v1/areas/")
+
+
+def _statements(captured) -> list[str]:
+    """What the database did, without the savepoints Django's nested atomic blocks add."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+
+
+@pytest.mark.parametrize("rules_decide", [True, False], ids=["routed", "to_triage"])
+def test_an_intake_is_a_bounded_number_of_statements(
+    api, member, cooperative, consultant, process_setup, rules_decide
+):
+    """Intake, rules, routing and the process start in at most 30 statements (issue 7)."""
+    if not rules_decide:
+        process_setup.default_priority = ""
+        process_setup.save()
+    client = api(member)
+    body = {
+        "cooperative": cooperative.pk,
+        "area": "legal",
+        "subject": "Assemblea",
+        "description": "Come convocarla?",
+    }
+    client.post("/api/v1/cases/", body, format="json")  # the first one creates the counter row
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post("/api/v1/cases/", body, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == ("assigned" if rules_decide else "triage")
+    statements = _statements(captured)
+    assert len(statements) <= 30, "\n".join(statements)
