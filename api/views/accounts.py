@@ -111,7 +111,7 @@ class MeView(APIView):
             "consultant_areas": sorted(
                 codes[pk] for pk in roles.consultant_area_ids if pk in codes
             ),
-            "consultant_office": roles.consultant.office.code if roles.consultant else None,
+            "consultant_office": roles.consultant_office_code,
             "supervised_areas": sorted(
                 codes[pk] for pk in roles.supervised_area_ids if pk in codes
             ),
