@@ -31,7 +31,7 @@ from .worker_hooks import TABLE_SQL
 
 pytestmark = pytest.mark.slow
 
-SWEEP_CASES = int(os.environ.get("DRILL_SWEEP_CASES", "2000"))
+SWEEP_CASES = int(os.environ.get("DRILL_SWEEP_CASES", "8000"))
 BATCH_SIZE = int(os.environ.get("DRILL_MAIL_BATCH", "300"))
 PG_CLIENTS = int(os.environ.get("DRILL_PG_CLIENTS", "10"))
 PG_RECOVERY_SECONDS = float(os.environ.get("DRILL_PG_RECOVERY_SECONDS", "30"))
