@@ -642,9 +642,10 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         indexes = [
-            # With what a cooperative's report reads of each case, so the report is index-only
-            # scans of that cooperative's entries (at a million cases, its largest cooperative's
-            # eleven thousand cases were a page of the table each, per query).
+            # With what a cooperative's report and routing's continuity (who last helped it in
+            # an area) read of each case, so both are index-only scans of that cooperative's
+            # entries (at a million cases, its largest cooperative's eleven thousand cases were
+            # a page of the table each, per query).
             models.Index(
                 fields=["cooperative", "-created_at"],
                 name="case_coop_recent",
@@ -652,6 +653,7 @@ class Case(models.Model):
                     "id",
                     "status",
                     "area",
+                    "assignee",
                     "outcome",
                     "resolved_at",
                     "resolution_due_at",
