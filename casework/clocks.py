@@ -404,19 +404,7 @@ class _RunningCase:
         "status",
         "first_response_at",
         "sla_policy_id",
-        "first_response_due_at",
-        "first_response_warn_at",
-        "resolution_due_at",
-        "resolution_warn_at",
-        "first_response_elapsed_seconds",
-        "resolution_elapsed_seconds",
-        "clock_running_since",
-        "sla_paused_at",
-        "sla_state",
-        "first_response_warned_at",
-        "first_response_breached_at",
-        "resolution_warned_at",
-        "resolution_breached_at",
+        *CLOCK_FIELDS[1:],  # the clock fields after the policy, in their order
     )
 
     def __init__(
