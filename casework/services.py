@@ -214,7 +214,6 @@ def case_open(
         area=area, specialty=specialty, subject=subject, description=description
     )
     case = Case(
-        reference=next_reference(area=area, year=timezone.localtime(at).year),
         cooperative=cooperative,
         requester=requester,
         area=area,
@@ -225,6 +224,15 @@ def case_open(
         status=S.UNASSIGNED if decided else S.TRIAGE,
         created_at=at,
     )
+    opened_status = case.status
+    # Routing decides before the case is written, so a routed case is inserted once, already
+    # assigned (no second write of its row and its indexes).
+    decision, assignee = _routing_pick(case, at=at) if decided else (None, None)
+    if assignee is not None:
+        _move(case, S.ASSIGNED, what=_("assign"))
+        case.assignee = assignee
+    # The counter row stays locked until the intake commits: it is taken as late as possible.
+    case.reference = next_reference(area=area, year=timezone.localtime(at).year)
     clocks.start(case, at=at)
     _save(case, at)
     opened = [
@@ -233,7 +241,7 @@ def case_open(
             Kind.OPENED,
             actor=requester,
             after={
-                "status": case.status,
+                "status": opened_status,
                 "priority": case.priority,
                 "suggested_priority": priority,
             },
@@ -254,12 +262,14 @@ def case_open(
                 at=at,
             )
         )
+        # Routing follows at once the event that made the case routable.
+        opened.append(_routing_event(case, decision, assignee, at=at))
     notifications.notify(
         case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
     )
-    if decided:
-        # Routing follows at once the event that made the case routable.
-        opened.append(_route(case, at=at))
+    if assignee is not None:
+        _adjust_load(assignee.pk, +1)
+        _notify_assigned(case, assignee, at=at)
     events.record_all(opened)
     return case
 
@@ -340,11 +350,14 @@ def case_reject(
 # --- Routing and assignment ----------------------------------------------------------------
 
 
-def routing_candidates(case: Case) -> tuple[list[routing.Candidate], dict[int, object]]:
-    """The consultants of the case's area with what routing weighs, and their users (2 queries)."""
+def routing_candidates(case: Case) -> list[routing.Candidate]:
+    """The consultants of the case's area with what routing weighs (2 queries, no models).
+
+    An area can have hundreds of consultants: their rows are read as plain values, and only the
+    one routing picks is loaded as a user.
+    """
     consultants = (
         Consultant.objects.filter(areas=case.area_id, is_active=True, user__is_active=True)
-        .select_related("user", "office")
         .annotate(
             # Routing asks only whether a consultant has the case's specialty.
             has_specialty=Exists(
@@ -355,41 +368,50 @@ def routing_candidates(case: Case) -> tuple[list[routing.Candidate], dict[int, o
             if case.specialty_id
             else Value(False)
         )
-    )
-    last_helped = dict(
-        Case.objects.filter(
-            cooperative_id=case.cooperative_id, area_id=case.area_id, assignee__isnull=False
+        .order_by()
+        .values_list(
+            "user_id",
+            "user__username",
+            "office__code",
+            "capacity",
+            "active_cases",
+            "absent_until",
+            "has_specialty",
         )
-        .exclude(pk=case.pk)
-        .values_list("assignee_id")
-        .annotate(last=Max("created_at"))
     )
-    candidates, users = [], {}
-    for c in consultants:
-        users[c.user_id] = c.user
-        candidates.append(
-            routing.Candidate(
-                consultant_id=c.user_id,
-                username=c.user.username,
-                office_code=c.office.code,
-                area_codes=frozenset({case.area.code}),
-                specialty_ids=frozenset({case.specialty_id} if c.has_specialty else ()),
-                capacity=c.capacity,
-                active_cases=c.active_cases,
-                absent_until=c.absent_until,
-                last_helped_at=last_helped.get(c.user_id),
-            )
+    helped = Case.objects.filter(
+        cooperative_id=case.cooperative_id, area_id=case.area_id, assignee__isnull=False
+    )
+    if case.pk is not None:  # routing runs before a new case is written
+        helped = helped.exclude(pk=case.pk)
+    last_helped = dict(helped.values_list("assignee_id").annotate(last=Max("created_at")))
+    area_codes = frozenset({case.area.code})
+    return [
+        routing.Candidate(
+            consultant_id=user_id,
+            username=username,
+            office_code=office_code,
+            area_codes=area_codes,
+            specialty_ids=frozenset({case.specialty_id} if has_specialty else ()),
+            capacity=capacity,
+            active_cases=active_cases,
+            absent_until=absent_until,
+            last_helped_at=last_helped.get(user_id),
         )
-    return candidates, users
+        for (
+            user_id,
+            username,
+            office_code,
+            capacity,
+            active_cases,
+            absent_until,
+            has_specialty,
+        ) in consultants
+    ]
 
 
-def _route(case: Case, *, at: datetime, exclude_ids=frozenset()) -> CaseEvent:
-    """Give a locked, unassigned case to the consultant routing picks; the event says why.
-
-    Returns the `routed` (or `routing_failed`) event, not yet saved: the caller records it with
-    the events of the same move.
-    """
-    candidates, users = routing_candidates(case)
+def _routing_pick(case: Case, *, at: datetime, exclude_ids=frozenset()):
+    """Routing's decision for the case, and the user it picks (None when it picks nobody)."""
     decision = routing.choose_consultant(
         routing.RoutingRequest(
             area_code=case.area.code,
@@ -398,9 +420,16 @@ def _route(case: Case, *, at: datetime, exclude_ids=frozenset()) -> CaseEvent:
             today=timezone.localdate(at),
             exclude_ids=frozenset(exclude_ids),
         ),
-        candidates,
+        routing_candidates(case),
     )
     if decision.consultant_id is None:
+        return decision, None
+    return decision, get_user_model().objects.get(pk=decision.consultant_id)
+
+
+def _routing_event(case: Case, decision, assignee, *, at: datetime) -> CaseEvent:
+    """The `routed` (or `routing_failed`) event of a decision, not yet saved."""
+    if assignee is None:
         return events.build(
             case,
             Kind.ROUTING_FAILED,
@@ -408,8 +437,6 @@ def _route(case: Case, *, at: datetime, exclude_ids=frozenset()) -> CaseEvent:
             note=decision.explanation,
             at=at,
         )
-    assignee = users[decision.consultant_id]
-    _assign(case, assignee, at=at)
     return events.build(
         case,
         Kind.ROUTED,
@@ -426,6 +453,18 @@ def _route(case: Case, *, at: datetime, exclude_ids=frozenset()) -> CaseEvent:
     )
 
 
+def _route(case: Case, *, at: datetime, exclude_ids=frozenset()) -> CaseEvent:
+    """Give a locked, unassigned case to the consultant routing picks; the event says why.
+
+    Returns the `routed` (or `routing_failed`) event, not yet saved: the caller records it with
+    the events of the same move.
+    """
+    decision, assignee = _routing_pick(case, at=at, exclude_ids=exclude_ids)
+    if assignee is not None:
+        _assign(case, assignee, at=at)
+    return _routing_event(case, decision, assignee, at=at)
+
+
 def _assign(case: Case, assignee, *, at: datetime) -> None:
     """Give the case to a consultant, keeping both consultants' load counters right."""
     old_assignee = case.assignee_id
@@ -438,6 +477,10 @@ def _assign(case: Case, assignee, *, at: datetime) -> None:
         _adjust_load(old_assignee, -1)
     if case.status in ACTIVE_STATUSES:
         _adjust_load(assignee.pk, +1)
+    _notify_assigned(case, assignee, at=at)
+
+
+def _notify_assigned(case: Case, assignee, *, at: datetime) -> None:
     notifications.notify(
         case=case,
         recipients=[assignee],
