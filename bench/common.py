@@ -15,7 +15,7 @@ BENCH_DIR = ROOT / "bench"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sportello_bench"
 MARKER_PREFIX = "sportello-bench "
 # Bumped whenever the loader writes different data: an older load is then redone.
-LOADER_VERSION = 6
+LOADER_VERSION = 7
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

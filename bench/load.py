@@ -1154,6 +1154,7 @@ class CaseFactory:
         self.processes.add(pid, FLOW, process_status, ts(t0), ts(finished), "{}")
         self.case_processes.add(pid, cid)
         previous_id = None
+        human_data = dumps({"area": area.id})
         for node, task_status, owner, t in steps:
             task_type = NODE_TYPES[node]
             task_id = self.tasks.take_id()
@@ -1172,7 +1173,8 @@ class CaseFactory:
                 "start",
                 num(owner),
                 pid,
-                "{}",
+                # People's steps carry their case's area (workflows.flows.QueueView).
+                human_data if task_type == "HUMAN" else "{}",
             )
             if previous_id is not None:
                 self.previous.add(str(self.previous.take_id()), str(task_id), str(previous_id))

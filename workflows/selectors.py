@@ -8,10 +8,11 @@ from viewflow.workflow.status import STATUS
 
 from casework.roles import Roles, roles_of
 
-from .flows import CaseFlow, FollowUpFlow
+from .flows import AREA_KEY, CaseFlow, FollowUpFlow
 
 SUPERVISOR_STEPS = (CaseFlow.triage, CaseFlow.assign_manually)
 HUMAN_STEPS = (CaseFlow.work, *SUPERVISOR_STEPS, FollowUpFlow.review)
+SUPERVISED_STEPS = (*SUPERVISOR_STEPS, CaseFlow.work, FollowUpFlow.review)
 
 UNCLAIMED = Q(status=STATUS.NEW, owner__isnull=True)
 
@@ -54,26 +55,21 @@ def _queues_of(roles: Roles) -> Q:
     """The tasks of a user's queues, whatever their state: what they may claim when it is free.
 
     Consultants: the work on cases of their areas. Supervisors: triage, manual assignment, work
-    and follow-up review of the areas they supervise (or of all).
+    and follow-up review of the areas they supervise (or of all). The area is the one each task
+    carries (flows.QueueView), so a queue is one partial index, not a join per task.
     """
     condition = Q(pk__in=[])
     if roles.consultant_area_ids:
-        condition |= Q(
-            flow_task=CaseFlow.work,
-            process__caseprocess__case__area_id__in=roles.consultant_area_ids,
-        )
+        condition |= Q(flow_task=CaseFlow.work, **_in_areas(roles.consultant_area_ids))
     if roles.supervises_all:
-        condition |= Q(flow_task__in=(*SUPERVISOR_STEPS, CaseFlow.work, FollowUpFlow.review))
+        condition |= Q(flow_task__in=SUPERVISED_STEPS)
     elif roles.supervised_area_ids:
-        condition |= Q(
-            flow_task__in=(*SUPERVISOR_STEPS, CaseFlow.work),
-            process__caseprocess__case__area_id__in=roles.supervised_area_ids,
-        )
-        condition |= Q(
-            flow_task=FollowUpFlow.review,
-            process__followupprocess__case__area_id__in=roles.supervised_area_ids,
-        )
+        condition |= Q(flow_task__in=SUPERVISED_STEPS, **_in_areas(roles.supervised_area_ids))
     return condition
+
+
+def _in_areas(area_ids) -> dict:
+    return {f"data__{AREA_KEY}__in": sorted(area_ids)}
 
 
 def my_tasks(user) -> QuerySet[Task]:

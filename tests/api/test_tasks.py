@@ -67,6 +67,33 @@ def test_supervisor_queue_has_triage(api, area_supervisor, open_case, process_se
     assert response.json()["results"][0]["step"] == "triage"
 
 
+def test_a_case_triaged_into_another_area_queues_there(
+    api,
+    area,
+    supervisor,
+    area_supervisor,
+    consultant,
+    fiscal_consultant,
+    fiscal_supervisor,
+    open_case,
+    fiscal_area,
+):
+    """The queues follow the area triage gave the case, not the one it was opened in."""
+    fiscal_area.default_priority = ""  # no rule decides: the case waits for triage
+    fiscal_area.save()
+    case = open_case(area=fiscal_area)
+    assert case.status == "triage"
+
+    process.triage_case(case=case, actor=supervisor, priority="high", area=area)
+    work = process.active_task(case, CaseFlow.work)
+    assert work.owner == consultant
+    process.release_task(task=work, actor=consultant)
+
+    assert ids(api(area_supervisor).get(TASKS, {"scope": "available"})) == [work.pk]
+    assert ids(api(fiscal_supervisor).get(TASKS, {"scope": "available"})) == []
+    assert ids(api(fiscal_consultant).get(TASKS, {"scope": "available"})) == []
+
+
 def test_members_have_no_tasks(api, member, assigned_case, released_task):
     assert ids(api(member).get(TASKS)) == []
     assert api(member).get(f"{TASKS}{released_task.pk}/").status_code == 404
