@@ -69,6 +69,19 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             return open_tasks_of(self.request.user)
         return tasks_reachable_by(self.request.user)
 
+    def paginate_queryset(self, queryset):
+        """The page's task ids first, then those tasks with their cases.
+
+        The ids come from the queue's partial index alone; joined whole, every matching task
+        was read with its process and case before the sort picked the page (725 of them for a
+        consultant of two areas in issue 7's bench, most of the request's database time).
+        """
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
+        if ids is None:
+            return None
+        tasks = {task.pk: task for task in with_case(Task.objects.filter(pk__in=ids))}
+        return [tasks[pk] for pk in ids if pk in tasks]
+
     def _task_response(self, task_id: int) -> Response:
         task = tasks_reachable_by(self.request.user).filter(pk=task_id).first()
         if task is None:

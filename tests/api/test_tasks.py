@@ -94,6 +94,23 @@ def test_a_case_triaged_into_another_area_queues_there(
     assert ids(api(fiscal_consultant).get(TASKS, {"scope": "available"})) == []
 
 
+def test_a_queue_pages_in_order_without_losing_a_task(api, consultant, open_case):
+    """Pages are cut from the ordered queue, then filled in: every task once, in order."""
+    cases = [open_case(subject=f"Pratica {n}") for n in range(7)]
+    expected = [process.active_task(case, CaseFlow.work).pk for case in cases]
+    client = api(consultant)
+
+    for ordering, order in (("created", expected), ("-created", expected[::-1])):
+        seen = []
+        for page in (1, 2, 3):
+            response = client.get(
+                TASKS, {"scope": "mine", "page_size": 3, "page": page, "ordering": ordering}
+            )
+            seen += ids(response)
+            assert response.json()["count"] == 7
+        assert seen == order
+
+
 def test_members_have_no_tasks(api, member, assigned_case, released_task):
     assert ids(api(member).get(TASKS)) == []
     assert api(member).get(f"{TASKS}{released_task.pk}/").status_code == 404
