@@ -44,6 +44,8 @@ class _Exclusion(StrEnum):
 
 
 _STAGES = tuple(_Exclusion)
+# How many excluded consultants an explanation names per reason before it only counts them.
+NAMED_PER_GROUP = 5
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,11 @@ def _excluded_summary(excluded: list[tuple[Candidate, _Exclusion]], request: Rou
             # Usually most of the staff; naming them all would drown the useful part.
             groups.append(f"{len(members)} not in area {request.area_code}")
         else:
-            names = ", ".join(_name_with_detail(c, stage) for c in members)
+            # The first few by name (they are sorted by name); a large area would otherwise put
+            # hundreds of names in every routed case's timeline.
+            names = ", ".join(_name_with_detail(c, stage) for c in members[:NAMED_PER_GROUP])
+            if len(members) > NAMED_PER_GROUP:
+                names += f" and {len(members) - NAMED_PER_GROUP} more"
             groups.append(f"{len(members)} {_GROUP_LABELS[stage]}: {names}")
     return f"Excluded: {'; '.join(groups)}." if groups else ""
 

@@ -463,6 +463,20 @@ def test_failure_explanation_names_everyone_excluded():
     )
 
 
+def test_a_large_area_names_a_few_excluded_and_counts_the_rest():
+    """Hundreds of consultants in an area must not put hundreds of names in a timeline."""
+    lacking = [consultant(n, f"c{n:03d}") for n in range(1, 9)]
+    decision = choose_consultant(
+        request_for(specialty=CONTRACTS),
+        [consultant(99, "zeno", specialties=(CONTRACTS,)), *lacking],
+    )
+
+    assert decision.is_routed and decision.reason_params["lacks_specialty"] == 8
+    assert decision.explanation.endswith(
+        "Excluded: 8 lacking the specialty: c001, c002, c003, c004, c005 and 3 more."
+    )
+
+
 # --- contract -----------------------------------------------------------------------------------
 
 
