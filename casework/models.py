@@ -552,6 +552,7 @@ class Case(models.Model):
         blank=True,
         related_name="cases",
         verbose_name=_("specialty"),
+        db_index=False,  # case_specialty, partial
     )
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"))
@@ -577,6 +578,7 @@ class Case(models.Model):
         blank=True,
         related_name="cases",
         verbose_name=_("outcome"),
+        db_index=False,  # case_outcome, partial
     )
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
     rejection_reason = models.CharField(
@@ -600,6 +602,9 @@ class Case(models.Model):
         blank=True,
         related_name="cases",
         verbose_name=_("SLA policy"),
+        # Not indexed: only deleting a policy looks cases up by it (a rare scan), while every
+        # SLA write of a case would pay for the index.
+        db_index=False,
     )
     first_response_due_at = models.DateTimeField(_("first response due at"), null=True, blank=True)
     first_response_warn_at = models.DateTimeField(
@@ -668,6 +673,15 @@ class Case(models.Model):
             models.Index(fields=["area", "status", "-created_at"], name="case_area_status"),
             models.Index(fields=["status", "-created_at"], name="case_status_recent"),
             models.Index(fields=["sla_state", "status"], name="case_sla_state"),
+            # Foreign keys only a deletion looks up (PROTECT): only cases that have one are in
+            # them, so an open case without an outcome (or a specialty) skips them on every
+            # SLA write (issue 7's recompute is bound by the writes into these indexes).
+            models.Index(
+                fields=["outcome"], name="case_outcome", condition=Q(outcome__isnull=False)
+            ),
+            models.Index(
+                fields=["specialty"], name="case_specialty", condition=Q(specialty__isnull=False)
+            ),
             # Every column the SLA summary and the dashboard's backlog read of an open case, so
             # their counts are index-only scans of the open cases (at a million cases, reading
             # their rows meant a page of the table each: 0.7 s for the summary).
