@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -11,12 +14,14 @@ from .models import Case, Notification, UserProfile
 
 
 def language_of(user) -> str:
-    language = (
-        UserProfile.objects.filter(user=user).values_list("language", flat=True).first()
-        if user is not None
-        else None
-    )
-    return language or settings.LANGUAGE_CODE
+    return languages_of([user])[user.pk] if user is not None else settings.LANGUAGE_CODE
+
+
+def languages_of(users) -> dict[int, str]:
+    """Each user's interface language (the site's default when they chose none), one query."""
+    ids = {user.pk for user in users if user is not None}
+    chosen = dict(UserProfile.objects.filter(user_id__in=ids).values_list("user_id", "language"))
+    return {pk: chosen.get(pk) or settings.LANGUAGE_CODE for pk in ids}
 
 
 def render(*, kind: str, case: Case, user, context: dict | None = None, language=None):
@@ -35,31 +40,58 @@ def render(*, kind: str, case: Case, user, context: dict | None = None, language
     return subject.strip()[:250], body.strip()
 
 
+@dataclass(frozen=True)
+class Mail:
+    """An e-mail about a case to queue: `emails/<kind>.txt` for each recipient."""
+
+    case: Case
+    recipients: Iterable
+    kind: str
+    dedupe: str
+    context: dict | None = None
+
+
 def notify(*, case: Case, recipients, kind: str, dedupe: str, context: dict | None = None) -> None:
     """Queue one e-mail per recipient; a dedupe key already used means it was queued before.
 
     The template `emails/<kind>.txt` starts with the subject line; it is rendered in the
     recipient's language. Internal notes are never passed to templates meant for cooperatives.
     """
+    notify_all([Mail(case=case, recipients=recipients, kind=kind, dedupe=dedupe, context=context)])
+
+
+def notify_all(mails: Iterable[Mail]) -> None:
+    """Queue the e-mails of one move: the readers' languages in one query, rows in one INSERT."""
+    addressed = [
+        (mail, {u for u in mail.recipients if u is not None and u.email}) for mail in mails
+    ]
+    languages = languages_of(user for _mail, users in addressed for user in users)
     rows = []
-    for user in {u for u in recipients if u is not None and u.email}:
-        subject, body = render(kind=kind, case=case, user=user, context=context)
-        rows.append(
-            Notification(
-                case=case,
-                recipient=user,
-                email=user.email,
-                kind=kind,
-                subject=subject,
-                body=body,
-                dedupe_key=f"{dedupe}:{user.pk}"[:200],
+    for mail, users in addressed:
+        for user in users:
+            subject, body = render(
+                kind=mail.kind,
+                case=mail.case,
+                user=user,
+                context=mail.context,
+                language=languages[user.pk],
             )
-        )
-    # One INSERT for every recipient; a key already used is skipped by the database, without a
-    # savepoint per row.
+            rows.append(
+                Notification(
+                    case=mail.case,
+                    recipient=user,
+                    email=user.email,
+                    kind=mail.kind,
+                    subject=subject,
+                    body=body,
+                    dedupe_key=f"{mail.dedupe}:{user.pk}"[:200],
+                )
+            )
+    if not rows:
+        return
+    # A key already used is skipped by the database, without a savepoint per row.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if rows:
-        transaction.on_commit(_deliver_soon)
+    transaction.on_commit(_deliver_soon)
 
 
 def _deliver_soon() -> None:

@@ -264,12 +264,15 @@ def case_open(
         )
         # Routing follows at once the event that made the case routable.
         opened.append(_routing_event(case, decision, assignee, at=at))
-    notifications.notify(
-        case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
-    )
+    mails = [
+        notifications.Mail(
+            case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
+        )
+    ]
     if assignee is not None:
         _adjust_load(assignee.pk, +1)
-        _notify_assigned(case, assignee, at=at)
+        mails.append(_assigned_mail(case, assignee, at=at))
+    notifications.notify_all(mails)
     events.record_all(opened)
     return case
 
@@ -477,11 +480,11 @@ def _assign(case: Case, assignee, *, at: datetime) -> None:
         _adjust_load(old_assignee, -1)
     if case.status in ACTIVE_STATUSES:
         _adjust_load(assignee.pk, +1)
-    _notify_assigned(case, assignee, at=at)
+    notifications.notify_all([_assigned_mail(case, assignee, at=at)])
 
 
-def _notify_assigned(case: Case, assignee, *, at: datetime) -> None:
-    notifications.notify(
+def _assigned_mail(case: Case, assignee, *, at: datetime) -> notifications.Mail:
+    return notifications.Mail(
         case=case,
         recipients=[assignee],
         kind="case_assigned",

@@ -74,6 +74,23 @@ def test_email_is_in_the_recipients_language(
     assert case.reference in notification.subject
 
 
+def test_the_emails_of_one_intake_are_each_in_their_readers_language(
+    process_setup, member, cooperative, consultant
+):
+    """The requester reads English, the consultant (no preference) the site's Italian."""
+    member.email = "socio@example.org"
+    member.save()
+    UserProfile.objects.create(user=member, language="en")
+    case = open_case(member, cooperative, process_setup)
+    assert case.assignee == consultant
+
+    opened = Notification.objects.get(case=case, kind="case_opened")
+    assigned = Notification.objects.get(case=case, kind="case_assigned")
+    assert (opened.recipient, assigned.recipient) == (member, consultant)
+    assert "received" in opened.subject.lower()
+    assert "assegnat" in assigned.subject.lower()
+
+
 def test_an_email_that_keeps_failing_is_given_up_after_five_runs(
     settings, process_setup, member, cooperative, consultant
 ):
