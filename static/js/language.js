@@ -1,19 +1,14 @@
 /* Sportello language switcher: choosing a language submits its form at once.
    Without this script the form's own "Change" button (in <noscript>) does the same.
-   A file rather than an onchange attribute, so the Content-Security-Policy needs no inline script. */
+   A file rather than an onchange attribute, so the Content-Security-Policy needs no inline script.
+   Loaded in the head without `defer` and listening on the document, so a choice made while the
+   rest of the page is still loading is not lost (a listener added at DOMContentLoaded missed it). */
 (function () {
   "use strict";
-  function init() {
-    var selects = document.querySelectorAll("select[data-autosubmit]");
-    Array.prototype.forEach.call(selects, function (select) {
-      select.addEventListener("change", function () {
-        if (select.form) { select.form.submit(); }
-      });
-    });
-  }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
-  } else {
-    init();
-  }
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select && select.matches && select.matches("select[data-autosubmit]") && select.form) {
+      select.form.submit();
+    }
+  });
 })();

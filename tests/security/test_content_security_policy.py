@@ -59,6 +59,18 @@ def test_the_language_switcher_submits_from_a_static_script(client):
     assert "data-autosubmit" in script.read_text()
 
 
+def test_the_language_switcher_listens_before_the_page_is_shown(client):
+    """A choice made while the page is still loading is not lost: the script is in the head,
+    neither deferred nor async, and listens on the document rather than on the select."""
+    html = client.get(reverse("login")).content.decode()
+    head = html.split("</head>")[0]
+
+    tag = re.search(r"<script[^>]*js/language\.js[^>]*>", head)
+    assert tag is not None and " defer" not in tag.group(0) and " async" not in tag.group(0)
+    script = Path(__file__).resolve().parents[2] / "static" / "js" / "language.js"
+    assert 'document.addEventListener("change"' in script.read_text()
+
+
 def test_login_page_has_a_strict_policy(client):
     response = client.get(reverse("login"))
 
