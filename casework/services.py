@@ -225,14 +225,16 @@ def case_open(
         created_at=at,
     )
     opened_status = case.status
+    # The area's counter row stays locked until the intake commits, and it is taken before
+    # routing: concurrent intakes of an area queue here, so each one routes on the loads the
+    # ones before it left (two could otherwise give the last free place to two cases).
+    case.reference = next_reference(area=area, year=timezone.localtime(at).year)
     # Routing decides before the case is written, so a routed case is inserted once, already
     # assigned (no second write of its row and its indexes).
     decision, assignee = _routing_pick(case, at=at) if decided else (None, None)
     if assignee is not None:
         _move(case, S.ASSIGNED, what=_("assign"))
         case.assignee = assignee
-    # The counter row stays locked until the intake commits: it is taken as late as possible.
-    case.reference = next_reference(area=area, year=timezone.localtime(at).year)
     clocks.start(case, at=at)
     _save(case, at)
     opened = [

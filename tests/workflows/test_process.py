@@ -357,6 +357,22 @@ def test_references_stay_unique_under_concurrent_intake(
     assert Case.objects.count() == 8
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_intakes_never_give_one_free_place_twice(
+    process_setup, member, cooperative, consultant
+):
+    """Six intakes at once, the area's consultant with room for two: two are routed to them,
+    the others wait for manual assignment; the consultant's load counts exactly their cases."""
+    Consultant.objects.filter(user=consultant).update(capacity=2)
+
+    results = _in_threads(6, lambda: open_case(member, cooperative, process_setup).pk)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    statuses = sorted(Case.objects.values_list("status", flat=True))
+    assert statuses == ["assigned"] * 2 + ["unassigned"] * 4
+    assert load(consultant) == 2 == Case.objects.filter(assignee=consultant).count()
+
+
 def test_intake_for_another_cooperative_is_refused(process_setup, member, other_cooperative):
     with pytest.raises(ForbiddenError):
         open_case(member, other_cooperative, process_setup)
