@@ -415,21 +415,38 @@ def routing_candidates(case: Case) -> list[routing.Candidate]:
     ]
 
 
+# How many times routing decides again when the consultant it picked filled up meanwhile.
+ROUTING_ATTEMPTS = 3
+
+
 def _routing_pick(case: Case, *, at: datetime, exclude_ids=frozenset()):
-    """Routing's decision for the case, and the user it picks (None when it picks nobody)."""
-    decision = routing.choose_consultant(
-        routing.RoutingRequest(
-            area_code=case.area.code,
-            specialty_id=case.specialty_id,
-            office_code=case.cooperative.office.code,
-            today=timezone.localdate(at),
-            exclude_ids=frozenset(exclude_ids),
-        ),
-        routing_candidates(case),
+    """Routing's decision for the case, and the user it picks (None when it picks nobody).
+
+    The chosen consultant's row is locked and their load read again: a concurrent move that
+    gave them a case first (and committed) is seen, and routing decides again on fresh loads, so
+    two cases never take one last place. The lock is held until the move commits. Should the
+    pick be taken from under it `ROUTING_ATTEMPTS` times in a row, the last pick stands (one
+    case over capacity rather than a refused move).
+    """
+    request = routing.RoutingRequest(
+        area_code=case.area.code,
+        specialty_id=case.specialty_id,
+        office_code=case.cooperative.office.code,
+        today=timezone.localdate(at),
+        exclude_ids=frozenset(exclude_ids),
     )
-    if decision.consultant_id is None:
-        return decision, None
-    return decision, get_user_model().objects.get(pk=decision.consultant_id)
+    for _attempt in range(ROUTING_ATTEMPTS):
+        decision = routing.choose_consultant(request, routing_candidates(case))
+        if decision.consultant_id is None:
+            return decision, None
+        chosen = (
+            Consultant.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(user_id=decision.consultant_id)
+        )
+        if chosen.active_cases < chosen.capacity:
+            return decision, chosen.user
+    return decision, chosen.user
 
 
 def _routing_event(case: Case, decision, assignee, *, at: datetime) -> CaseEvent:

@@ -373,6 +373,30 @@ def test_concurrent_intakes_never_give_one_free_place_twice(
     assert load(consultant) == 2 == Case.objects.filter(assignee=consultant).count()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_triages_never_give_one_free_place_twice(
+    process_setup, member, cooperative, consultant, supervisor
+):
+    """Six cases triaged at once (each under its own lock, no shared counter): the consultant
+    with room for two gets two, the others go to manual assignment."""
+    process_setup.default_priority = ""
+    process_setup.save()
+    cases = iter([open_case(member, cooperative, process_setup) for _ in range(6)])
+    Consultant.objects.filter(user=consultant).update(capacity=2)
+    lock = threading.Lock()
+
+    def triage():
+        with lock:
+            case = next(cases)
+        return process.triage_case(case=case, actor=supervisor, priority="high").status
+
+    results = _in_threads(6, triage)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sorted(results) == ["assigned"] * 2 + ["unassigned"] * 4
+    assert load(consultant) == 2 == Case.objects.filter(assignee=consultant).count()
+
+
 def test_intake_for_another_cooperative_is_refused(process_setup, member, other_cooperative):
     with pytest.raises(ForbiddenError):
         open_case(member, other_cooperative, process_setup)
