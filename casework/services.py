@@ -230,13 +230,14 @@ def case_open(
     # ones before it left (two could otherwise give the last free place to two cases).
     case.reference = next_reference(area=area, year=timezone.localtime(at).year)
     # Routing decides before the case is written, so a routed case is inserted once, already
-    # assigned (no second write of its row and its indexes).
+    # assigned (`_assign` writes it: no second write of its row and its indexes).
     decision, assignee = _routing_pick(case, at=at) if decided else (None, None)
-    if assignee is not None:
-        _move(case, S.ASSIGNED, what=_("assign"))
-        case.assignee = assignee
     clocks.start(case, at=at)
-    _save(case, at)
+    assigned_mails: list[notifications.Mail] = []
+    if assignee is not None:
+        _assign(case, assignee, at=at, mails=assigned_mails)
+    else:
+        _save(case, at)
     opened = [
         events.build(
             case,
@@ -266,15 +267,10 @@ def case_open(
         )
         # Routing follows at once the event that made the case routable.
         opened.append(_routing_event(case, decision, assignee, at=at))
-    mails = [
-        notifications.Mail(
-            case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
-        )
-    ]
-    if assignee is not None:
-        _adjust_load(assignee.pk, +1)
-        mails.append(_assigned_mail(case, assignee, at=at))
-    notifications.notify_all(mails)
+    opened_mail = notifications.Mail(
+        case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
+    )
+    notifications.notify_all([opened_mail, *assigned_mails])
     events.record_all(opened)
     return case
 
@@ -487,8 +483,12 @@ def _route(case: Case, *, at: datetime, exclude_ids=frozenset()) -> CaseEvent:
     return _routing_event(case, decision, assignee, at=at)
 
 
-def _assign(case: Case, assignee, *, at: datetime) -> None:
-    """Give the case to a consultant, keeping both consultants' load counters right."""
+def _assign(case: Case, assignee, *, at: datetime, mails: list | None = None) -> None:
+    """Give the case to a consultant, keeping both consultants' load counters right.
+
+    The consultant's e-mail is queued at once, or added to `mails` for the caller to queue with
+    the other e-mails of the same move (intake writes them in one INSERT).
+    """
     old_assignee = case.assignee_id
     was_active = case.status in ACTIVE_STATUSES
     if case.status in (S.UNASSIGNED, S.ASSIGNED):
@@ -499,16 +499,16 @@ def _assign(case: Case, assignee, *, at: datetime) -> None:
         _adjust_load(old_assignee, -1)
     if case.status in ACTIVE_STATUSES:
         _adjust_load(assignee.pk, +1)
-    notifications.notify_all([_assigned_mail(case, assignee, at=at)])
-
-
-def _assigned_mail(case: Case, assignee, *, at: datetime) -> notifications.Mail:
-    return notifications.Mail(
+    mail = notifications.Mail(
         case=case,
         recipients=[assignee],
         kind="case_assigned",
         dedupe=f"assigned:{case.pk}:{at.isoformat()}",
     )
+    if mails is None:
+        notifications.notify_all([mail])
+    else:
+        mails.append(mail)
 
 
 def _check_assignable(case: Case, consultant_user) -> None:
