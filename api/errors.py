@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from casework.attachments import PayloadTooLarge, UnsupportedType
-from casework.errorpages import DATABASE_DOWN, database_unavailable
+from casework.config.errorpages import DATABASE_DOWN, database_unavailable
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
 
 # Refusals of the domain that have an HTTP status of their own (checked before CaseError).

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from casework.models import Case, CaseStatus, Priority, SlaState
+from casework.validators import id_in, validate_id_digits
 from workflows.flows import CaseFlow, FollowUpFlow
 
 STEPS = {
@@ -33,7 +34,9 @@ class CaseFilter(django_filters.FilterSet):
         field_name="sla_state", choices=SlaState.choices, help_text=_("SLA state.")
     )
     assignee = django_filters.CharFilter(
-        method="filter_assignee", help_text=_("Consultant's user id or username.")
+        method="filter_assignee",
+        validators=[validate_id_digits],
+        help_text=_("Consultant's user id or username."),
     )
 
     class Meta:
@@ -42,8 +45,9 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_assignee(self, queryset, name, value):
         value = value.strip()
-        if value.isdigit():
-            return queryset.filter(assignee_id=int(value))
+        user_id = id_in(value)
+        if user_id is not None:
+            return queryset.filter(assignee_id=user_id)
         return queryset.filter(assignee__username=value)
 
 

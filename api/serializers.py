@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from casework.clocks import clock_states
 from casework.models import (
     Attachment,
     Case,
@@ -30,6 +29,8 @@ from casework.models import (
 )
 from casework.roles import roles_of
 from casework.selectors import MEMBER_NOTE_EVENTS, can_read_internal
+from casework.sla.clocks import clock_states
+from casework.validators import id_in, validate_id_digits
 from workflows.selectors import case_of
 
 User = get_user_model()
@@ -305,6 +306,7 @@ def _specialty_field() -> serializers.CharField:
         allow_null=True,
         allow_blank=True,
         max_length=40,
+        validators=[validate_id_digits],
         help_text=_("Specialty of the area, by code or id."),
     )
 
@@ -315,8 +317,9 @@ def _specialty_in(area: PracticeArea, value) -> Specialty | None:
         return None
     value = str(value).strip()
     condition = Q(code=value)
-    if value.isdigit():
-        condition |= Q(pk=int(value))
+    specialty_id = id_in(value)
+    if specialty_id is not None:
+        condition |= Q(pk=specialty_id)
     specialty = Specialty.objects.filter(condition, area=area).first()
     if specialty is None:
         # A list, as field errors are, also when raised after `is_valid` (triage).
@@ -632,14 +635,17 @@ class RejectSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     consultant = serializers.CharField(
-        max_length=150, help_text=_("The consultant's username or user id.")
+        max_length=150,
+        validators=[validate_id_digits],
+        help_text=_("The consultant's username or user id."),
     )
 
     def validate_consultant(self, value):
         value = value.strip()
         condition = Q(username=value)
-        if value.isdigit():
-            condition |= Q(pk=int(value))
+        user_id = id_in(value)
+        if user_id is not None:
+            condition |= Q(pk=user_id)
         user = User.objects.filter(condition, consultant__is_active=True, is_active=True).first()
         if user is None:
             raise serializers.ValidationError(_("There is no active consultant with this name."))

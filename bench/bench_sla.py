@@ -1,4 +1,4 @@
-"""Throughput of casework.sla business-time arithmetic; prints ops/s and writes results_sla.json.
+"""Throughput of casework.sla.business_time arithmetic; prints ops/s and writes results_sla.json.
 
 Runs on its own (`python bench/bench_sla.py`, no database) and as a scenario of `bench/run.py`,
 which calls `measure()`.
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from casework.sla import DEMO_WEEKLY_HOURS, BusinessCalendar, CalendarSpec  # noqa: E402
+from casework.sla.business_time import DEMO_WEEKLY_HOURS, BusinessCalendar, CalendarSpec  # noqa: E402
 
 OPERATIONS = 200_000
 ROME = ZoneInfo("Europe/Rome")

@@ -62,7 +62,7 @@ def django_env(url: str, **extra: str) -> dict[str, str]:
             # Tasks are enqueued (their cost is paid) on an in-process broker: nothing is
             # delivered during a run and nothing is left behind for a worker to send later.
             "CELERY_BROKER_URL": "memory://",
-            "DJANGO_SETTINGS_MODULE": "casework.settings",
+            "DJANGO_SETTINGS_MODULE": "casework.config.settings",
         }
     )
     env.update(extra)

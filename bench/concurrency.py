@@ -207,7 +207,7 @@ def start_gunicorn(url: str, port: int, log_path: Path) -> subprocess.Popen:
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [
         str(gunicorn),
-        "casework.wsgi",
+        "casework.config.wsgi",
         "-w",
         str(WORKERS),
         "-b",

@@ -3,9 +3,9 @@
 On top of the demo registry (`seed_demo --cases 0`) it adds 5,000 cooperatives with their members,
 consultants in every office, and SIZE cases spread over three years with their messages, events,
 SLA pauses, ratings and viewflow processes and tasks. Every row is what the product itself would
-have written: the SLA instants come from the offices' calendars (`casework.clocks`/`casework.sla`),
-states from `casework.clocks.case_state`, and the task rows mirror what `workflows.flows.CaseFlow`
-stores (checked against the flow's nodes before loading).
+have written: the SLA instants come from the offices' calendars (`casework.sla.clocks` and
+`casework.sla.business_time`), states from `casework.sla.clocks.case_state`, and the task rows
+mirror what `workflows.flows.CaseFlow` stores (checked against the flow's nodes before loading).
 
 Idempotent: a finished load leaves a marker on the database (its comment); with the same SIZE and
 loader version nothing is loaded again. `--reload` drops the bench database and starts over.
@@ -293,7 +293,6 @@ def check_flow() -> None:
 
 
 def read_registry(now: int) -> Registry:
-    from casework import clocks
     from casework.models import (
         Office,
         OutcomeCode,
@@ -302,7 +301,8 @@ def read_registry(now: int) -> Registry:
         Specialty,
         Supervisor,
     )
-    from casework.sla import warn_minutes
+    from casework.sla import clocks
+    from casework.sla.business_time import warn_minutes
 
     offices = dict(Office.objects.values_list("id", "code"))
     calendars = {office_id: clocks.calendar_for_office(office_id) for office_id in offices}
@@ -478,7 +478,7 @@ def load_people(conn, writer: CopyWriter, reg: Registry, size: int, rng: random.
 
 
 class Clock:
-    """Business-time arithmetic on epoch seconds, through the office's casework.sla calendar."""
+    """Business-time arithmetic on epoch seconds, through the office's calendar (sla.business_time)."""
 
     def __init__(self, calendar):
         self.calendar = calendar
@@ -533,7 +533,7 @@ class CaseFactory:
     """Generates one case's rows in every table, consistent with its story and the clocks."""
 
     def __init__(self, reg: Registry, conn, rng: random.Random):
-        from casework import clocks
+        from casework.sla import clocks
 
         self.reg = reg
         self.rng = rng
@@ -745,7 +745,7 @@ class CaseFactory:
             assignee = rng.choice(consultants)[0]
         released_from = rng.choice(consultants)[0] if release else None
 
-        # --- SLA clocks, replaying casework.clocks on these instants ------------------------
+        # --- SLA clocks, replaying casework.sla.clocks on these instants ------------------------
         running = t0
         fr_elapsed = res_elapsed = 0
         fr_due, fr_warn = clock.add(t0, fr_target), clock.add(t0, fr_warn_s)

@@ -424,12 +424,12 @@ def _open_counts() -> dict:
 
 
 def sweep(*, newly_due: int, runs: int, warmup: int) -> Result:
-    """`escalation.sweep()` with `newly_due` running cases just past their warning or due time."""
+    """`watch.sweep()` with `newly_due` running cases just past their warning or due time."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from casework import escalation
+    from casework.sla import watch
 
     result = Result(
         name=f"SLA sweep, {newly_due:,} newly at risk/breached",
@@ -437,7 +437,7 @@ def sweep(*, newly_due: int, runs: int, warmup: int) -> Result:
     )
     result.extra.update(_open_counts())
     # Catch up first: what fell due since the load is the periodic task's ordinary work.
-    caught_up = escalation.sweep()
+    caught_up = watch.sweep()
     result.extra["caught_up_before"] = caught_up
     ids = _running_cases(newly_due)
     if len(ids) < newly_due:
@@ -486,7 +486,7 @@ def sweep(*, newly_due: int, runs: int, warmup: int) -> Result:
             # they can be explained; it also logs BEGIN and COMMIT, which work_queries leaves out.
             started = time.perf_counter()
             with CaptureQueriesContext(connection) as captured:
-                counts = escalation.sweep(now=now)
+                counts = watch.sweep(now=now)
             elapsed = (time.perf_counter() - started) * 1000
             queries = [query["sql"] for query in captured.captured_queries]
             with connection.cursor() as cursor:
@@ -578,8 +578,8 @@ def recompute(*, runs: int, throughput_rows: int = 200_000) -> list[Result]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from casework import clocks
     from casework.models import BusinessCalendar, Closure
+    from casework.sla import recompute as clocks
 
     now = timezone.now()
     day = timezone.localdate(now) + timedelta(days=7)

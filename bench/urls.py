@@ -4,7 +4,7 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.urls import urlpatterns as project_urlpatterns
+from casework.config.urls import urlpatterns as project_urlpatterns
 
 
 class EmptyView(APIView):

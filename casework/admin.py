@@ -10,7 +10,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import clocks, models
+from . import models, tasks
 from .validators import normalise_tax_code
 
 admin.site.site_header = _("Sportello administration")
@@ -267,7 +267,7 @@ class PracticeAreaAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
         if formset.model is models.SlaPolicy and formset.has_changed():
-            clocks.schedule_recompute(area_id=form.instance.pk)
+            _schedule_recompute(area_id=form.instance.pk)
 
 
 @admin.register(models.Specialty)
@@ -424,7 +424,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # Open cases of this area and priority get due instants from the new targets.
-        clocks.schedule_recompute(area_id=obj.area_id, priority=obj.priority)
+        _schedule_recompute(area_id=obj.area_id, priority=obj.priority)
 
 
 @admin.register(models.TriageRule)
@@ -463,7 +463,7 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         # rebuilds it, then move the due instants of the office's open cases.
         calendar = form.instance
         models.BusinessCalendar.objects.filter(pk=calendar.pk).update(updated_at=timezone.now())
-        clocks.schedule_recompute(office_id=calendar.office_id)
+        _schedule_recompute(office_id=calendar.office_id)
 
 
 # --- Cases (looked at here, worked in the app) ---------------------------------------------------
@@ -736,3 +736,8 @@ class CaseAccessAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=models.Case._meta.get_field("reference").verbose_name)
     def case_reference(self, obj):
         return obj.case.reference
+
+
+def _schedule_recompute(**scope) -> None:
+    """Recompute due instants in the background once the change that needs it has committed."""
+    tasks.recompute_due_times.delay_on_commit(**scope)

@@ -16,7 +16,6 @@ import zipfile
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +24,6 @@ from . import events
 from .errors import CaseError, ConflictError, ForbiddenError
 from .models import FINAL_STATUSES, Attachment, Case, Message
 from .roles import roles_of
-from .selectors import can_read_internal, cases_visible_to
 
 
 class PayloadTooLarge(CaseError):
@@ -248,26 +246,4 @@ def attachment_add(
         # The row did not make it: do not leave an orphan file behind.
         attachment.file.storage.delete(stored)
         raise
-    return attachment
-
-
-def attachments_visible_to(user, case: Case) -> QuerySet[Attachment]:
-    """A case's documents; internal ones only for staff of that case."""
-    attachments = case.attachments.select_related("uploaded_by").order_by("created_at", "id")
-    if not can_read_internal(user, case):
-        attachments = attachments.filter(internal=False)
-    return attachments
-
-
-def attachment_visible_to(user, pk: int) -> Attachment | None:
-    """One document by id, or None when the user may not see it (the caller answers 404)."""
-    attachment = (
-        Attachment.objects.select_related("case")
-        .filter(pk=pk, case__in=cases_visible_to(user))
-        .first()
-    )
-    if attachment is None:
-        return None
-    if attachment.internal and not can_read_internal(user, attachment.case):
-        return None
     return attachment

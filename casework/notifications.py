@@ -1,43 +1,18 @@
-"""E-mails about cases, written to the outbox in the recipient's language and sent after commit."""
+"""E-mails about cases, written to the outbox in the transaction that caused them.
+
+`casework.mail` renders each in its reader's language; `casework.outbox` sends the rows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import translation
 
-from .models import Case, Notification, UserProfile
-
-
-def language_of(user) -> str:
-    return languages_of([user])[user.pk] if user is not None else settings.LANGUAGE_CODE
-
-
-def languages_of(users) -> dict[int, str]:
-    """Each user's interface language (the site's default when they chose none), one query."""
-    ids = {user.pk for user in users if user is not None}
-    chosen = dict(UserProfile.objects.filter(user_id__in=ids).values_list("user_id", "language"))
-    return {pk: chosen.get(pk) or settings.LANGUAGE_CODE for pk in ids}
-
-
-def render(*, kind: str, case: Case, user, context: dict | None = None, language=None):
-    """Subject and text of `emails/<kind>.txt` (its first line is the subject) for one reader."""
-    with translation.override(language or language_of(user)):
-        text = render_to_string(
-            f"emails/{kind}.txt",
-            {
-                "case": case,
-                "user": user,
-                "base_url": settings.SPORTELLO_BASE_URL,
-                **(context or {}),
-            },
-        ).strip()
-    subject, _sep, body = text.partition("\n")
-    return subject.strip()[:250], body.strip()
+from . import tasks
+from .mail import languages_of, render
+from .models import Case, Notification
 
 
 @dataclass(frozen=True)
@@ -91,14 +66,6 @@ def notify_all(mails: Iterable[Mail]) -> None:
         return
     # A key already used is skipped by the database, without a savepoint per row.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(_deliver_soon)
-
-
-def _deliver_soon() -> None:
-    # By name: the domain does not import the workflow layer that owns the Celery tasks.
-    from casework.celery import app
-
-    try:
-        app.signature("workflows.tasks.deliver_notifications").delay()
-    except Exception:  # noqa: BLE001 - the periodic delivery picks the rows up if the broker is down
-        pass
+    # Imported, after commit; `robust`: a broker that is down must not fail the change that queued
+    # the rows (it is committed), and the periodic delivery picks them up.
+    transaction.on_commit(tasks.deliver_notifications.delay, robust=True)

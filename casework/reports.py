@@ -8,7 +8,7 @@ these figures are computed; the API serializes what it returns.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
@@ -480,11 +480,26 @@ def cases_opened_between(
     cases: QuerySet[Case], *, since: date | None = None, until: date | None = None
 ) -> QuerySet[Case]:
     """The cases opened within the period, both ends whole local days and included."""
-    if since:
-        cases = cases.filter(created_at__gte=_local_day_start(since))
-    if until:
-        cases = cases.filter(created_at__lt=_local_day_start(until + timedelta(days=1)))
+    start = _period_bound(since, days_after=0) if since else None
+    end = _period_bound(until, days_after=1) if until else None
+    if start is not None:
+        cases = cases.filter(created_at__gte=start)
+    if end is not None:
+        cases = cases.filter(created_at__lt=end)
     return cases
+
+
+def _period_bound(day: date, *, days_after: int) -> datetime | None:
+    """The start of the local day `days_after` days after `day`, as a UTC instant.
+
+    None at the edges of the calendar: the day after 9999-12-31 does not exist, and 0001-01-01
+    starts before year 1 in UTC in any zone east of it (Rome). No case was opened beyond either,
+    so the period is simply open on that side.
+    """
+    try:
+        return _local_day_start(day + timedelta(days=days_after)).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def ratings_of(cases: QuerySet[Case]) -> QuerySet[Rating]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from .models import Case, CaseEvent, Cooperative, Message
+from .models import Attachment, Case, CaseEvent, Cooperative, Message
 from .roles import Roles, roles_of
 
 Kind = CaseEvent.Kind
@@ -116,8 +119,6 @@ def messages_visible_to(user, case: Case) -> QuerySet[Message]:
 def messages_with_attachments(user, case: Case) -> QuerySet[Message]:
     """The messages a user may see, each with the documents attached to it that they may see
     (`visible_attachments`), in one more query."""
-    # `attachments` reads this module's selectors, so it is imported when first needed.
-    from .attachments import attachments_visible_to
 
     return messages_visible_to(user, case).prefetch_related(
         Prefetch(
@@ -152,3 +153,34 @@ def can_read_internal(user, case: Case) -> bool:
 def cooperatives_of(user) -> QuerySet[Cooperative]:
     roles = roles_of(user)
     return Cooperative.objects.filter(id__in=roles.cooperative_ids).select_related("office")
+
+
+def cases_due_for_auto_close(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Case.objects.filter(status="resolved", confirmation_due_at__lte=now)
+        .order_by("confirmation_due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def attachments_visible_to(user, case: Case) -> QuerySet[Attachment]:
+    """A case's documents; internal ones only for staff of that case."""
+    attachments = case.attachments.select_related("uploaded_by").order_by("created_at", "id")
+    if not can_read_internal(user, case):
+        attachments = attachments.filter(internal=False)
+    return attachments
+
+
+def attachment_visible_to(user, pk: int) -> Attachment | None:
+    """One document by id, or None when the user may not see it (the caller answers 404)."""
+    attachment = (
+        Attachment.objects.select_related("case")
+        .filter(pk=pk, case__in=cases_visible_to(user))
+        .first()
+    )
+    if attachment is None:
+        return None
+    if attachment.internal and not can_read_internal(user, attachment.case):
+        return None
+    return attachment

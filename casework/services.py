@@ -17,7 +17,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import clocks, events, notifications, routing
+from . import events, notifications, routing
 from .errors import CaseError, ConflictError, ForbiddenError
 from .models import (
     FINAL_STATUSES,
@@ -38,6 +38,7 @@ from .models import (
     TriageRule,
 )
 from .roles import roles_of
+from .sla import clocks
 
 Kind = events.Kind
 S = CaseStatus

@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from casework import escalation
 from casework.errors import CaseError
 from casework.models import (
     Case,
@@ -21,6 +20,7 @@ from casework.models import (
     PracticeArea,
     Supervisor,
 )
+from casework.sla import watch
 
 from . import process
 from .flows import CaseFlow
@@ -239,7 +239,7 @@ def seed_cases(*, count: int = 300, days: int = 90, stdout=None) -> dict[str, di
         if stdout and number % 50 == 0:
             stdout.write(f"cases: {number}/{count}")
     # Past SLA transitions are history: mark them now and count their e-mails as sent long ago.
-    escalation.sweep(now=now)
+    watch.sweep(now=now)
     Notification.objects.filter(status=Notification.Status.PENDING).update(
         status=Notification.Status.SENT, sent_at=now
     )

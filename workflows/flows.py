@@ -7,7 +7,7 @@ from viewflow.workflow import flow, lock
 from casework.models import CaseStatus
 
 from .models import CaseProcess, FollowUpProcess
-from .views import task_page
+from .workspace.task_link import task_page
 
 # The process layer (workflows.process) lets the service write the case before it moves the
 # process, so the case the process reads (loaded on first use, or the very instance intake wrote)

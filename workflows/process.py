@@ -7,6 +7,8 @@ transaction. Lock order is always case row, then process row.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,7 +22,7 @@ from casework.models import Case, CaseStatus
 from casework.roles import roles_of
 
 from .flows import CaseFlow, FollowUpFlow
-from .models import CaseProcess
+from .models import CaseProcess, FollowUpProcess
 
 ACTIVE = (STATUS.NEW, STATUS.ASSIGNED)
 
@@ -48,16 +50,27 @@ def active_task(case: Case, node) -> Task | None:
     )
 
 
-def _complete(task: Task, user) -> None:
-    """Finish a human task programmatically: the service has already checked who may do it."""
+@contextmanager
+def _activation(task: Task):
+    """The task's activation under viewflow's lock of its process row.
+
+    The lock is taken with NOWAIT and a few retries: whoever still finds it held is told to try
+    again (a 409), as any other conflict.
+    """
     try:
         with task.activation() as activation:
-            if activation.task.status == STATUS.NEW:
-                activation.assign(user)
-            activation.start(None)
-            activation.execute()
+            yield activation
     except FlowLockFailed as busy:
         raise ConflictError(_("The case is busy, try again."), code="busy") from busy
+
+
+def _complete(task: Task, user) -> None:
+    """Finish a human task programmatically: the service has already checked who may do it."""
+    with _activation(task) as activation:
+        if activation.task.status == STATUS.NEW:
+            activation.assign(user)
+        activation.start(None)
+        activation.execute()
 
 
 # What a missing human task means, per step.
@@ -135,7 +148,7 @@ def assign_case(*, case, actor, consultant, at=None) -> Case:
     if manual is not None:
         _complete(manual, actor)
     elif work is not None:
-        with work.activation() as activation:
+        with _activation(work) as activation:
             if activation.task.status == STATUS.NEW:
                 activation.assign(consultant)
             else:
@@ -145,13 +158,29 @@ def assign_case(*, case, actor, consultant, at=None) -> Case:
 
 
 def _lock_task(task: Task | int) -> tuple[Task, Case | None]:
+    """Lock the task's case, then read the task: its status is then final until we commit.
+
+    Both the case's own process and the follow-up of a low rating carry a case. Without the
+    case's lock, two claims of a follow-up both read it unclaimed and raced for viewflow's lock
+    of the process row (a 500 for the loser).
+    """
     pk = task.pk if isinstance(task, Task) else task
     process_id = Task.objects.filter(pk=pk).values_list("process_id", flat=True).first()
     if process_id is None:
         raise NotFoundError(_("No such task."))
-    case_id = CaseProcess.objects.filter(pk=process_id).values_list("case_id", flat=True).first()
+    case_id = _case_id_of_process(process_id)
     case = _lock_case(case_id) if case_id else None
     return Task.objects.select_related("process").get(pk=pk), case
+
+
+def _case_id_of_process(process_id: int) -> int | None:
+    for process_class in (CaseProcess, FollowUpProcess):
+        case_id = (
+            process_class.objects.filter(pk=process_id).values_list("case_id", flat=True).first()
+        )
+        if case_id:
+            return case_id
+    return None
 
 
 def _task_case(task: Task) -> Case | None:
@@ -173,7 +202,7 @@ def claim_task(*, task, actor) -> Task:
         services.case_claim(case=case, actor=actor)
     elif not roles.supervises_area(case.area_id):
         raise ForbiddenError(_("Only a supervisor of this area may take this task."))
-    with task.activation() as activation:
+    with _activation(task) as activation:
         activation.assign(actor)
     task.refresh_from_db()
     return task
@@ -191,7 +220,7 @@ def release_task(*, task, actor) -> Task:
         raise ForbiddenError(_("Only whoever holds the task may release it."))
     if task.flow_task is CaseFlow.work:
         services.case_release(case=case, actor=actor)
-    with task.activation() as activation:
+    with _activation(task) as activation:
         activation.unassign()
     task.refresh_from_db()
     return task

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -12,7 +10,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from casework.errors import CaseError
@@ -22,24 +19,7 @@ from casework.selectors import cooperatives_of
 
 from ..schema import error_responses
 from ..serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
-
-
-class LoginAddressThrottle(ScopedRateThrottle):
-    """The "login" rate per client address."""
-
-
-class LoginUsernameThrottle(SimpleRateThrottle):
-    """The "login" rate per username too, so that guessing from many addresses is slowed as well."""
-
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        data = request.data
-        username = data.get("username") if hasattr(data, "get") else None
-        if not isinstance(username, str) or not username.strip():
-            return None
-        ident = hashlib.sha256(username.strip().casefold().encode()).hexdigest()
-        return self.cache_format % {"scope": "login-username", "ident": ident}
+from ..throttling import begin_sign_in
 
 
 class TokenView(APIView):
@@ -48,8 +28,8 @@ class TokenView(APIView):
     # No authentication here: a stale token in the header must not stop someone signing in.
     authentication_classes = ()
     permission_classes = (AllowAny,)
-    throttle_classes = (LoginAddressThrottle, LoginUsernameThrottle)
-    throttle_scope = "login"
+    # Failed sign-ins are throttled per address and per username (api.throttling), not requests.
+    throttle_classes = ()
 
     @extend_schema(
         operation_id="auth_token_create",
@@ -62,16 +42,17 @@ class TokenView(APIView):
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        attempt = begin_sign_in(request, username)
         user = authenticate(
-            request._request,
-            username=serializer.validated_data["username"],
-            password=serializer.validated_data["password"],
+            request._request, username=username, password=serializer.validated_data["password"]
         )
         if user is None:
             raise CaseError(
                 _("Unable to sign in with the username and password given."),
                 code="invalid_credentials",
             )
+        attempt.refund()  # only failures spend the budget
         return Response({"token": _token_of(user).key})
 
 

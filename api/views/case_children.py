@@ -15,9 +15,10 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from casework.attachments import PayloadTooLarge, attachment_add, attachments_visible_to
+from casework.attachments import PayloadTooLarge, attachment_add
 from casework.models import Attachment, Case, CaseEvent, Message
 from casework.selectors import (
+    attachments_visible_to,
     can_read_internal,
     cases_visible_to,
     events_visible_to,

@@ -1,1 +1,1 @@
-"""Template tags of the portal and the dashboard: SLA in words, SVG charts."""
+"""Template tags of the portal and the dashboard."""

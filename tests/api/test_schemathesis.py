@@ -29,9 +29,9 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from casework.attachments import attachment_add
+from casework.config.wsgi import application
 from casework.demo import seed_registry
 from casework.models import Cooperative, OutcomeCode, PracticeArea
-from casework.wsgi import application
 from workflows import process
 from workflows.flows import CaseFlow
 

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from casework import escalation
 from casework.models import Case, Cooperative, PracticeArea, SlaState
+from casework.sla import watch
 from tests.browser.helpers import log_in
 from workflows import process
 
@@ -64,7 +64,7 @@ def test_breach_moves_the_supervisors_numbers_and_lists_the_case(registry, new_p
         resolution_warn_at=now - timedelta(hours=2),
         resolution_due_at=now - timedelta(hours=1),
     )
-    escalation.sweep()
+    watch.sweep()
     assert Case.objects.get(pk=late.pk).sla_state == SlaState.BREACHED
     page.reload()
 

@@ -41,7 +41,9 @@ def test_migrate_seed_and_serve_on_sqlite(tmp_path):
         if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME")
     }
     env.update(
-        DEBUG="1", SPORTELLO_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="casework.settings"
+        DEBUG="1",
+        SPORTELLO_VAR_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="casework.config.settings",
     )
 
     def run(*args):

@@ -9,16 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 
-from casework import escalation
 from casework.models import Case, CaseEvent, Notification
+from casework.sla import watch
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 23, 11, 0, 7, 250000, tzinfo=UTC)
 BATCHES = {
-    "set_based": escalation._sweep_batch_set_based,
-    "portable": escalation._sweep_batch_portable,
+    "set_based": watch._sweep_batch_set_based,
+    "portable": watch._sweep_batch_portable,
 }
 
 
@@ -27,7 +27,7 @@ def batch(request, monkeypatch):
     """Each test once per path; the set-based one needs PostgreSQL."""
     if request.param == "set_based" and connection.vendor != "postgresql":
         pytest.skip("the set-based batch is PostgreSQL's")
-    monkeypatch.setattr(escalation, "_sweep_one", BATCHES[request.param])
+    monkeypatch.setattr(watch, "_sweep_one", BATCHES[request.param])
     return request.param
 
 
@@ -88,7 +88,7 @@ def test_a_breach_reaches_the_assignee_and_the_supervisors_who_can_be_reached_on
         first_response_due_at=NOW - timedelta(minutes=1),
     )
 
-    counts = escalation.sweep(now=NOW)
+    counts = watch.sweep(now=NOW)
 
     assert counts == {
         "resolution_breached_at": 0,
@@ -110,7 +110,7 @@ def test_a_breach_reaches_the_assignee_and_the_supervisors_who_can_be_reached_on
     assert {(m.kind, m.context["clock"], m.status, m.subject, m.body) for m in mails} == {
         ("sla_breached", "first_response", "pending", "", "")
     }
-    assert escalation.sweep(now=NOW + timedelta(minutes=1)) == dict.fromkeys(counts, 0)
+    assert watch.sweep(now=NOW + timedelta(minutes=1)) == dict.fromkeys(counts, 0)
     assert Notification.objects.filter(case=case).count() == 4
 
 
@@ -131,7 +131,7 @@ def test_a_warning_reaches_the_assignee_only_and_never_lowers_a_breach(
         resolution_warn_at=NOW - timedelta(seconds=1),
     )
 
-    assert escalation.sweep(now=NOW)["resolution_warned_at"] == 2
+    assert watch.sweep(now=NOW)["resolution_warned_at"] == 2
 
     warned.refresh_from_db(), already_breached.refresh_from_db()
     assert (warned.sla_state, already_breached.sla_state) == ("at_risk", "breached")
@@ -155,7 +155,7 @@ def test_a_warning_never_takes_a_case_already_past_its_due_instant(
         first_response_due_at=NOW - timedelta(minutes=1),
     )
 
-    assert escalation._sweep_one(escalation.Transition("first_response", "warned"), NOW, 10) == 0
+    assert watch._sweep_one(watch.Transition("first_response", "warned"), NOW, 10) == 0
 
     case.refresh_from_db()
     assert (case.sla_state, case.first_response_warned_at) == ("on_track", None)
@@ -185,7 +185,7 @@ def test_cases_whose_clock_is_not_running_or_already_marked_are_left_alone(
         **left_alone,
     )
 
-    assert escalation.sweep(now=NOW)["first_response_breached_at"] == 0
+    assert watch.sweep(now=NOW)["first_response_breached_at"] == 0
 
     assert not CaseEvent.objects.filter(case=case).exists()
     assert not Notification.objects.filter(case=case).exists()
@@ -199,7 +199,7 @@ def test_an_outbox_row_already_there_is_kept_and_the_case_still_marked(
     key = f"sla:first_response_breached_at:{case.pk}:{due.isoformat()}:{consultant.pk}"
     Notification.objects.create(email="old@example.org", kind="sla_breached", dedupe_key=key)
 
-    assert escalation.sweep(now=NOW)["first_response_breached_at"] == 1
+    assert watch.sweep(now=NOW)["first_response_breached_at"] == 1
 
     assert Notification.objects.get().email == "old@example.org"
 
@@ -278,11 +278,11 @@ def test_the_set_based_batch_writes_what_the_orm_batch_writes(
                     )
 
     def sweep_with(batch):
-        monkeypatch.setattr(escalation, "_sweep_one", batch)
-        return lambda: escalation.sweep(now=NOW, limit=7)
+        monkeypatch.setattr(watch, "_sweep_one", batch)
+        return lambda: watch.sweep(now=NOW, limit=7)
 
-    set_based = outcome_of(sweep_with(escalation._sweep_batch_set_based))
-    portable = outcome_of(sweep_with(escalation._sweep_batch_portable))
+    set_based = outcome_of(sweep_with(watch._sweep_batch_set_based))
+    portable = outcome_of(sweep_with(watch._sweep_batch_portable))
 
     assert set_based["counts"]["first_response_breached_at"] > 7
     assert len(set_based["notifications"]) > len(set_based["events"])

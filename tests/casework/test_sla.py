@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from casework.sla import (
+from casework.sla.business_time import (
     DEMO_WEEKLY_HOURS,
     BusinessCalendar,
     CalendarSpec,

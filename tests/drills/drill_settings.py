@@ -1,14 +1,14 @@
 """Settings of the drills' server processes: production settings, plus their own queue and mail.
 
 Everything else comes from the environment exactly as in production (see `harness.django_env`).
-This module must not import pytest: `casework.settings` treats a process with pytest loaded as a
-test run.
+This module must not import pytest: `casework.config.settings` treats a process with pytest
+loaded as a test run.
 """
 
 import os
 
-from casework.settings import *  # noqa: F403
-from casework.settings import VAR_DIR
+from casework.config.settings import *  # noqa: F403
+from casework.config.settings import VAR_DIR
 
 # One queue per drill run, so that a drill's worker never takes anyone else's messages.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("DRILL_QUEUE", "celery")

@@ -277,7 +277,7 @@ class Processes:
             name,
             [
                 str(BIN / "gunicorn"),
-                "casework.wsgi:application",
+                "casework.config.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -211,7 +211,7 @@ def test_mail_batch_survives_a_killed_worker(drill, orm, report):
     env = _worker_env(drill, DRILL_MAIL_DELAY="0.01", DRILL_MAIL_AFTER="0.01")
     first = drill.procs.worker(env, name="mailer1", queue=drill.queue)
     for _ in range(2):
-        harness.send_task(drill.queue, "workflows.tasks.deliver_notifications")
+        harness.send_task(drill.queue, "casework.tasks.deliver_notifications")
     wait_for(
         lambda: sum(_ledger(mail_dir).values()) >= BATCH_SIZE // 3,
         timeout=120,
@@ -236,7 +236,7 @@ def test_mail_batch_survives_a_killed_worker(drill, orm, report):
         before = pending()
         time.sleep(3)
         if pending() == before:  # the redelivered task is done: ask for the rest, as beat would
-            harness.send_task(drill.queue, "workflows.tasks.deliver_notifications")
+            harness.send_task(drill.queue, "casework.tasks.deliver_notifications")
     left = Notification.objects.filter(kind="drill_batch").exclude(status="sent").count()
     report.check("no e-mail left pending or failed", left == 0, f"{left} not sent")
 
@@ -254,7 +254,7 @@ def test_mail_batch_survives_a_killed_worker(drill, orm, report):
         sum(n - 1 for n in twice.values()) <= 1,
         f"{sum(n - 1 for n in twice.values())} duplicate(s): {twice or 'none'}",
     )
-    runs = _task_runs(drill.db, "workflows.tasks.deliver_notifications")
+    runs = _task_runs(drill.db, "casework.tasks.deliver_notifications")
     report.tried(
         "delivery runs: "
         + ", ".join(f"{worker} {'finished' if end else 'killed'}" for _id, worker, _s, end in runs)

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.core.failures import FailureGroup
 
-from casework.wsgi import application
+from casework.config.wsgi import application
 from tests.api.test_schemathesis import (
     CHECKS,
     connection_kept_open,

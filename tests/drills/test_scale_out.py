@@ -22,8 +22,8 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from casework import escalation
 from casework.models import Case, CaseEvent, Notification
+from casework.sla import watch
 
 from . import checks, harness
 from .load import LoadRun, people_from_orm, personas_for
@@ -37,7 +37,7 @@ USERS = int(os.environ.get("DRILL_SCALE_USERS", "20"))
 OVERLAP_CASES = int(os.environ.get("DRILL_OVERLAP_CASES", "1200"))
 TICK = 5
 SWEEP = "workflows.tasks.sla_sweep"
-DELIVER = "workflows.tasks.deliver_notifications"
+DELIVER = "casework.tasks.deliver_notifications"
 
 
 def _fast_schedules() -> None:
@@ -241,7 +241,7 @@ def test_two_webs_two_workers_one_beat(drill, orm, report):
     swept_until = last_sweep_start - timedelta(seconds=1)
     left = {
         transition.mark: Case.objects.filter(transition.due_filter(swept_until)).count()
-        for transition in escalation.TRANSITIONS
+        for transition in watch.TRANSITIONS
     }
     duplicates = checks.duplicate_sla_events()
     report.check(

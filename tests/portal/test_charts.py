@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.utils import translation
 
-from casework.templatetags import charts
+from casework.dashboard import charts
 
 pytestmark = pytest.mark.django_db
 

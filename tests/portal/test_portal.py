@@ -7,7 +7,7 @@ from django.utils import timezone, translation
 
 from casework.attachments import attachment_add
 from casework.models import Attachment, Case, CaseEvent, Message, Rating
-from casework.templatetags.portal import sla_words
+from casework.presenters import sla_words
 from tests.portal.conftest import EXE_BYTES, PDF_BYTES, make_case
 from workflows import process
 

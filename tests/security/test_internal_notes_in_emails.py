@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from casework import escalation
+from casework import outbox
 from casework.models import Notification
 from workflows import process
 
@@ -69,7 +69,7 @@ def test_no_email_to_a_member_carries_an_internal_note(
             reason="out_of_scope",
             explanation="La richiesta non rientra nei servizi della federazione.",
         )
-    escalation.deliver_pending()
+    outbox.deliver_pending()
 
     to_members = Notification.objects.filter(recipient=member)
     kinds = set(to_members.values_list("kind", flat=True))

@@ -37,7 +37,7 @@ def test_the_procfile_runs_web_workers_and_one_beat():
 
     assert set(processes) == {"web", "worker", "beat"}
     web = shlex.split(processes["web"])
-    assert web[:2] == ["gunicorn", "casework.wsgi:application"]
+    assert web[:2] == ["gunicorn", "casework.config.wsgi:application"]
     assert "${WEB_CONCURRENCY:-3}" in processes["web"]
     worker = shlex.split(processes["worker"])
     assert worker[:4] == ["celery", "-A", "casework", "worker"]
@@ -57,7 +57,7 @@ def test_workers_acknowledge_late():
 @pytest.mark.parametrize(
     ("name", "program"),
     [
-        ("sportello-web.service", "gunicorn casework.wsgi:application"),
+        ("sportello-web.service", "gunicorn casework.config.wsgi:application"),
         ("sportello-worker@.service", "celery -A casework worker"),
         ("sportello-beat.service", "celery -A casework beat"),
     ],
@@ -103,7 +103,7 @@ def test_the_deployment_and_backup_procedure_is_documented():
 def test_gunicorn_loads_the_application(tmp_path):
     env = {**os.environ, "DEBUG": "1", "SPORTELLO_VAR_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--check-config", "casework.wsgi:application"],
+        [sys.executable, "-m", "gunicorn", "--check-config", "casework.config.wsgi:application"],
         cwd=ROOT,
         env=env,
         capture_output=True,

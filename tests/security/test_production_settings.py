@@ -47,7 +47,7 @@ def _production_env(tmp_path, **overrides) -> dict:
         if key not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "TEST_DATABASE_NAME")
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="casework.settings",
+        DJANGO_SETTINGS_MODULE="casework.config.settings",
         SPORTELLO_ENV_FILE=str(tmp_path / "no-such.env"),
         SPORTELLO_VAR_DIR=str(tmp_path / "var"),
         SECRET_KEY=secrets.token_urlsafe(60)[:60],

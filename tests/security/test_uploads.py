@@ -45,7 +45,7 @@ def test_media_root_is_outside_every_static_folder(configured, settings_module_m
 @pytest.fixture
 def settings_module_media_root():
     """MEDIA_ROOT as the settings module computes it (the tests move it to a scratch folder)."""
-    from casework import settings as module
+    from casework.config import settings as module
 
     return module.MEDIA_ROOT
 

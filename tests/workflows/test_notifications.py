@@ -41,7 +41,7 @@ def test_failed_email_keeps_the_change_and_is_retried(
     assert "SMTP server down" in failed.last_error
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    from workflows.tasks import deliver_notifications
+    from casework.tasks import deliver_notifications
 
     assert deliver_notifications()["sent"] >= 1
     failed.refresh_from_db()
@@ -94,7 +94,7 @@ def test_the_emails_of_one_intake_are_each_in_their_readers_language(
 def test_an_email_that_keeps_failing_is_given_up_after_five_runs(
     settings, process_setup, member, cooperative, consultant
 ):
-    from casework.escalation import deliver_pending
+    from casework.outbox import deliver_pending
 
     member.email = "socio@example.org"
     member.save()

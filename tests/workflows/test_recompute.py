@@ -91,7 +91,7 @@ def test_closing_the_office_in_the_admin_moves_due_instants_and_sla_due(
 def test_policy_change_moves_only_that_area_and_priority(
     process_setup, policies, member, cooperative, consultant
 ):
-    from casework.clocks import recompute_open_cases
+    from casework.sla.recompute import recompute_open_cases
 
     case = open_case(member, cooperative, process_setup)
     urgent = open_case(member, cooperative, process_setup)

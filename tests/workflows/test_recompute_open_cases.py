@@ -10,8 +10,9 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from casework import clocks, escalation
 from casework.models import Case, CaseEvent, Closure
+from casework.sla import recompute as sla_recompute
+from casework.sla import watch
 from workflows import process
 
 pytestmark = pytest.mark.django_db
@@ -24,15 +25,15 @@ def at(*args):
 
 def portable(**scope):
     """The path SQLite takes (and PostgreSQL for the cases changed under a batch)."""
-    ids = list(clocks.running_cases(**scope).order_by("pk").values_list("pk", flat=True))
-    return clocks._recompute_each(ids, at=timezone.now(), batch=clocks.EACH_ROWS)
+    ids = list(sla_recompute.running_cases(**scope).order_by("pk").values_list("pk", flat=True))
+    return sla_recompute._recompute_each(ids, at=timezone.now(), batch=sla_recompute.EACH_ROWS)
 
 
 @pytest.fixture(
     params=[
-        pytest.param(clocks.recompute_open_cases, id="batch"),
+        pytest.param(sla_recompute.recompute_open_cases, id="batch"),
         pytest.param(
-            lambda **scope: clocks.recompute_open_cases(batch=1, **scope), id="batch-of-1"
+            lambda **scope: sla_recompute.recompute_open_cases(batch=1, **scope), id="batch-of-1"
         ),
         pytest.param(portable, id="portable"),
     ]
@@ -85,7 +86,7 @@ def test_a_closure_moves_the_running_cases_of_its_office_and_no_other(
     late = open_case(member, cooperative, process_setup, at(2026, 11, 2, 9, 0))
     with time_machine.travel(at(2026, 11, 23, 10, 0), tick=False):
         process.request_info(case=waiting, actor=consultant, question="Il verbale?")
-        escalation.sweep()
+        watch.sweep()
     late.refresh_from_db()
     assert late.sla_state == "breached"
     assert running.resolution_due_at == at(2026, 12, 4, 18, 0)
@@ -141,7 +142,7 @@ def test_a_longer_target_rearms_a_warning_whose_instant_moves_into_the_future(
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     # 240 minutes to answer, at risk from 75 %: 12:00. The sweep warns at 12:30.
     with time_machine.travel(at(2026, 11, 23, 12, 30), tick=False):
-        escalation.sweep()
+        watch.sweep()
     case.refresh_from_db()
     assert (case.sla_state, case.first_response_warn_at) == ("at_risk", at(2026, 11, 23, 12, 0))
     assert case.first_response_warned_at is not None
@@ -179,22 +180,22 @@ def test_the_batch_write_skips_a_case_changed_since_it_was_read(
     untouched = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     close_office(calendar, datetime(2026, 11, 30).date())
     now = at(2026, 11, 23, 11, 0)
-    compute = clocks._BatchArithmetic(now)
+    compute = sla_recompute._BatchArithmetic(now)
     with transaction.atomic(), connection.cursor() as cursor:
-        clocks._load_timestamps_in_c(cursor)
+        sla_recompute._load_timestamps_in_c(cursor)
         select = (
-            clocks.running_cases()
+            sla_recompute.running_cases()
             .annotate(version=RawSQL("casework_case.xmin::text", ()))
             .order_by("pk")
-            .values_list(*clocks._RunningCase.COLUMNS, "version")
+            .values_list(*sla_recompute._RunningCase.COLUMNS, "version")
         )
         cursor.execute(*select.query.sql_with_params())
         rows = compute(cursor.fetchall())
         with transaction.atomic():  # a desk action commits (a savepoint here: a new xmin)
             with time_machine.travel(at(2026, 11, 23, 10, 30), tick=False):
                 process.acknowledge(case=changed, actor=consultant)
-        clocks._copy_batch(cursor, rows)
-        cursor.execute(clocks._BATCH_WRITE, {"at": now, "kind": "sla_recomputed"})
+        sla_recompute._copy_batch(cursor, rows)
+        cursor.execute(sla_recompute._BATCH_WRITE, {"at": now, "kind": "sla_recomputed"})
         assert cursor.fetchall() == [(changed.pk, True)]
     assert not recomputed_events(changed).exists()
     assert recomputed_events(untouched).count() == 1

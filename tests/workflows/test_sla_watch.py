@@ -1,4 +1,4 @@
-"""SLA clocks on real cases: pauses, reopen, recompute, and the sweep's exactly-once escalation."""
+"""SLA clocks on real cases: pauses, reopen, recompute, and the sweep's exactly-once watch."""
 
 import threading
 from datetime import datetime
@@ -10,8 +10,8 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casework import escalation
 from casework.models import Case, CaseEvent, Closure, Notification
+from casework.sla import watch
 from workflows import process
 from workflows.tasks import sla_sweep
 
@@ -62,7 +62,7 @@ def test_reopen_resumes_without_escalating(process_setup, member, cooperative, c
         process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
     with time_machine.travel(at(2026, 11, 26, 9, 0), tick=False):
         process.reopen(case=case, actor=member, reason="Non basta")
-        assert escalation.sweep()["resolution_breached_at"] == 0
+        assert watch.sweep()["resolution_breached_at"] == 0
     case.refresh_from_db()
     assert case.resolution_elapsed_seconds == 8 * 3600
     # 72 hours left from Thursday 26: nine business days, skipping 8 December (a holiday).
@@ -92,7 +92,7 @@ def test_new_closure_moves_due_instants_of_open_cases(
         calendar=calendar, starts_at=at(2026, 11, 23, 0, 0), ends_at=at(2026, 11, 24, 0, 0)
     )
     calendar.save()
-    from casework import clocks
+    from casework.sla import clocks
 
     recomputed = Case.objects.get(pk=case.pk)
     clocks.recompute(recomputed, at=at(2026, 11, 23, 9, 0))
@@ -145,7 +145,7 @@ def test_sweep_cost_does_not_grow_with_cases_that_are_fine(
         CaseEvent.objects.filter(kind__startswith="sla_").delete()
         Notification.objects.all().delete()
         with CaptureQueriesContext(connection) as captured:
-            escalation.sweep(now=at(2026, 11, 23, 12, 0))
+            watch.sweep(now=at(2026, 11, 23, 12, 0))
         return len(captured)
 
     assert queries_with(2) == queries_with(30)
@@ -163,7 +163,7 @@ def test_two_sweeps_racing_notify_once(process_setup, member, cooperative, consu
     def run():
         barrier.wait()
         try:
-            results.append(escalation.sweep(now=at(2026, 11, 23, 17, 0)))
+            results.append(watch.sweep(now=at(2026, 11, 23, 17, 0)))
         finally:
             connection.close()
 
@@ -178,7 +178,7 @@ def test_two_sweeps_racing_notify_once(process_setup, member, cooperative, consu
 def test_a_breach_keeps_its_instant_through_resume_and_recompute(
     process_setup, member, cooperative, consultant
 ):
-    from casework.clocks import recompute_open_cases
+    from casework.sla.recompute import recompute_open_cases
 
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):

@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.urls.resolvers import URLPattern
 
 from casework.models import Attachment
-from workflows import urls as work_urls
 from workflows.flows import CaseFlow
-from workflows.views import CASE_ACTIONS
+from workflows.workspace import urls as work_urls
+from workflows.workspace.views import CASE_ACTIONS
 
 from .conftest import work_task_of
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.models import Case, CaseEvent, Cooperative, Membership, Message, Notification
-from casework.validators import normalise_tax_code
+from casework.validators import id_in, normalise_tax_code
 
 FORMAT = "sportello-cooperative-export"
 FORMAT_VERSION = 1
@@ -29,8 +29,9 @@ def find_cooperative(reference: str) -> Cooperative:
     """A cooperative by its id or its tax code (partita IVA, "IT" prefix and spaces allowed)."""
     reference = (reference or "").strip()
     found = None
-    if reference.isdigit() and len(reference) < 11:
-        found = Cooperative.objects.filter(pk=int(reference)).first()
+    cooperative_id = id_in(reference)
+    if cooperative_id is not None and len(reference) < 11:
+        found = Cooperative.objects.filter(pk=cooperative_id).first()
     if found is None:
         found = Cooperative.objects.filter(tax_code=normalise_tax_code(reference)).first()
     if found is None:

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casework.clocks import calendar_for_office
 from casework.models import Office
+from casework.sla.clocks import calendar_for_office
 
 ROME = ZoneInfo("Europe/Rome")
 

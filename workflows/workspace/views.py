@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework import clocks, routing
+from casework import routing
 from casework.audit import case_read_recorded
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
 from casework.models import (
@@ -38,25 +38,19 @@ from casework.models import (
     PracticeArea,
     Priority,
     SlaPause,
-    SlaState,
     Specialty,
 )
+from casework.presenters import CLOCK_LABELS, SlaSummary, clock_rows, sla_summary
 from casework.roles import Roles, roles_of
 from casework.selectors import can_read_internal, cases_visible_to, messages_visible_to
+from workflows import process
+from workflows.flows import CaseFlow, FollowUpFlow
+from workflows.selectors import HUMAN_STEPS, available_tasks, case_of, my_tasks
 
 from . import forms
 
-# flows.py imports this module (for task_page) before the process layer is importable, so the
-# views import `process`, `selectors` and `flows` inside the functions that use them.
-
 PAGE_SIZE = 25
 ACTIVE_TASK = (STATUS.NEW, STATUS.ASSIGNED)
-STOPPED_STATUSES = (CaseStatus.CANCELLED, CaseStatus.REJECTED)
-CLOCK_LABELS = {
-    "first_response": gettext_lazy("First response"),
-    "resolution": gettext_lazy("Resolution"),
-}
-SLA_LABELS = {**dict(SlaState.choices), "stopped": gettext_lazy("Stopped")}
 
 
 def staff_required(view):
@@ -87,79 +81,6 @@ def _back(request, default: str) -> str:
     return default
 
 
-# --- SLA in words --------------------------------------------------------------------------
-
-
-def when_label(instant: datetime, *, now: datetime) -> str:
-    """A due instant as people say it: the weekday within a week, the full date beyond."""
-    local = timezone.localtime(instant)
-    if abs((local.date() - timezone.localtime(now).date()).days) < 7:
-        return f"{formats.date_format(local, 'D')} {formats.time_format(local, 'TIME_FORMAT')}"
-    return formats.date_format(local, "SHORT_DATETIME_FORMAT")
-
-
-@dataclass(frozen=True)
-class ClockRow:
-    name: str
-    label: str
-    state: str
-    due_at: datetime | None
-    met_at: datetime | None
-
-    @property
-    def state_label(self) -> str:
-        return SLA_LABELS[self.state]
-
-
-@dataclass(frozen=True)
-class SlaSummary:
-    state: str
-    text: str
-    due_at: datetime | None = None
-
-    @property
-    def state_label(self) -> str:
-        return SLA_LABELS[self.state]
-
-
-def clock_rows(case: Case, *, now: datetime) -> list[ClockRow]:
-    states = clocks.clock_states(case, now=now)
-    stopped = case.status in STOPPED_STATUSES
-    resolved_at = (
-        case.resolved_at if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) else None
-    )
-    rows = []
-    for name, due_at, met_at in (
-        ("first_response", case.first_response_due_at, case.first_response_at),
-        ("resolution", case.resolution_due_at, resolved_at),
-    ):
-        state = str(states[name])
-        if stopped and met_at is None and state != SlaState.BREACHED:
-            state = "stopped"
-        rows.append(ClockRow(name, str(CLOCK_LABELS[name]), state, due_at, met_at))
-    return rows
-
-
-def sla_summary(case: Case, *, now: datetime) -> SlaSummary:
-    """The case's SLA state in words with the instant that matters: "At risk — due Thu 10:30"."""
-    if case.status in STOPPED_STATUSES:
-        return SlaSummary("stopped", str(SLA_LABELS["stopped"]))
-    state = clocks.case_state(case, now=now)
-    label = str(SLA_LABELS[state])
-    if state not in (SlaState.ON_TRACK, SlaState.AT_RISK, SlaState.BREACHED):
-        return SlaSummary(state, label)
-    rows = clock_rows(case, now=now)
-    clock = next((r for r in rows if r.state == state and r.due_at), None)
-    if clock is None:
-        return SlaSummary(state, label)
-    when = when_label(clock.due_at, now=now)
-    if state == SlaState.BREACHED:
-        text = _("%(state)s — was due %(when)s") % {"state": label, "when": when}
-    else:
-        text = _("%(state)s — due %(when)s") % {"state": label, "when": when}
-    return SlaSummary(state, text, clock.due_at)
-
-
 # --- Tasks ---------------------------------------------------------------------------------
 
 
@@ -173,7 +94,6 @@ class TaskRow:
 
 
 def _task_url(task: Task, case: Case | None) -> str:
-    from .flows import FollowUpFlow
 
     if task.flow_task is FollowUpFlow.review:
         return reverse("work:follow_up", args=[task.pk])
@@ -183,7 +103,6 @@ def _task_url(task: Task, case: Case | None) -> str:
 
 
 def _task_rows(tasks, *, now: datetime) -> list[TaskRow]:
-    from .selectors import case_of
 
     rows = []
     for task in tasks:
@@ -202,7 +121,6 @@ def _task_rows(tasks, *, now: datetime) -> list[TaskRow]:
 
 def _visible_task(user, task_id: int) -> tuple[Task, Case]:
     """A task whose case the user may see, with that case; 404 for anything else."""
-    from .selectors import case_of
 
     visible = cases_visible_to(user)
     task = get_object_or_404(
@@ -223,17 +141,14 @@ def _visible_task(user, task_id: int) -> tuple[Task, Case]:
 
 
 @staff_required
-def task_page(request, task_pk=None, **kwargs):
-    """viewflow nodes need a view; ours is the case page, where every action of a task lives."""
-    if task_pk is None:
-        return redirect("work:inbox")
+def task_open(request, task_pk):
+    """A task opens as the page of its case, where every action of a task lives."""
     task, case = _visible_task(request.user, task_pk)
     return redirect(_task_url(task, case))
 
 
 @staff_required
 def inbox(request):
-    from .selectors import my_tasks
 
     page = Paginator(my_tasks(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _task_rows(page.object_list, now=timezone.now())
@@ -241,7 +156,6 @@ def inbox(request):
 
 
 def _queue_steps(roles: Roles):
-    from .flows import CaseFlow, FollowUpFlow
 
     steps = [("work", CaseFlow.work)]
     if roles.supervises_all or roles.supervised_area_ids:
@@ -256,7 +170,6 @@ def _queue_steps(roles: Roles):
 
 @staff_required
 def queue(request):
-    from .selectors import available_tasks
 
     steps = _queue_steps(roles_of(request.user))
     tasks = available_tasks(request.user)
@@ -283,7 +196,6 @@ def queue(request):
 @staff_required
 @require_POST
 def claim(request, task_id):
-    from . import process
 
     task, case = _visible_task(request.user, task_id)
     back = _back(request, reverse("work:queue"))
@@ -316,7 +228,6 @@ def claim(request, task_id):
 @staff_required
 @require_POST
 def release(request, task_id):
-    from . import process
 
     task, case = _visible_task(request.user, task_id)
     back = _back(request, reverse("work:inbox"))
@@ -561,7 +472,6 @@ def _visible_case(user, case_id: int) -> Case:
 @require_POST
 def case_action(request, case_id, action):
     """Run one action of the case page: one process call; a refusal is shown, never a 500."""
-    from . import process
 
     spec = ACTIONS_BY_SLUG.get(action)
     if spec is None:
@@ -856,8 +766,6 @@ class OpenTask:
 
 
 def _open_tasks(user, case: Case, roles: Roles) -> list[OpenTask]:
-    from .flows import FollowUpFlow
-    from .selectors import HUMAN_STEPS, available_tasks
 
     # Only people's tasks: "waiting for the cooperative" is a handle the process holds itself.
     tasks = list(
@@ -961,8 +869,6 @@ def attachment(request, case_id, attachment_id):
 @staff_required
 def follow_up(request, task_id):
     """A supervisor of the area looks into a low rating and writes down what was done."""
-    from . import process
-    from .flows import FollowUpFlow
 
     task, case = _visible_task(request.user, task_id)
     if task.flow_task is not FollowUpFlow.review:

@@ -76,7 +76,7 @@ def client_ip(request) -> str | None:
 
 
 def is_api_sign_in(request, credentials=None) -> bool:
-    """The REST token endpoint has its own throttle (DRF, per address and per username)."""
+    """The REST token endpoint has its own throttle (api.throttling, failed sign-ins only)."""
     return request.path.startswith("/api/")
 
 

@@ -7,10 +7,10 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from . import attachments
-from .errors import CaseError
-from .models import PracticeArea, Priority, Specialty
-from .selectors import cooperatives_of
+from casework import attachments
+from casework.errors import CaseError
+from casework.models import PracticeArea, Priority, Specialty
+from casework.selectors import cooperatives_of
 
 MAX_FILES = 10
 

@@ -12,14 +12,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from django import template
 from django.utils import formats
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-
-register = template.Library()
 
 # Colours that keep a contrast of at least 4.5:1 against white, told apart also by the table.
 PALETTE = ("#0b5cab", "#b3261e", "#1e7a3a", "#8a5a00", "#6b3fa0", "#00727a", "#4b5563", "#a3367a")
@@ -316,20 +313,6 @@ def stacked_bar_chart(
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 30}" fill="#1d2433">{_num(total)}</text>')
     parts.append(closing)
     return _figure("".join(parts), title, _table(title, label_header, list(keys), rows, ""))
-
-
-@register.simple_tag
-def bar_chart_of(rows, label_key, value_key, title, value_name, label_header="", unit="", max=None):
-    """In a template: `{% bar_chart_of rows "name" "percent" title value_name unit="%" %}`."""
-    items = [(row[label_key], row[value_key]) for row in rows]
-    return bar_chart(
-        items,
-        title=title,
-        value_name=value_name,
-        label_header=label_header,
-        unit=unit,
-        max_value=max,
-    )
 
 
 def _empty(title: str) -> str:

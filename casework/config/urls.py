@@ -4,17 +4,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from casework.portal import views as portal
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", portal.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
-    path("work/", include("workflows.urls")),
-    path("", include("casework.portal_urls")),
+    path("work/", include("workflows.workspace.urls")),
+    path("", include("casework.portal.urls")),
+    path("", include("casework.dashboard.urls")),
 ]
 
-handler500 = "casework.errorpages.server_error"
+handler500 = "casework.config.errorpages.server_error"

@@ -1,6 +1,6 @@
 """Template context shared by every page."""
 
-from .roles import roles_of
+from casework.roles import roles_of
 
 
 def roles(request):

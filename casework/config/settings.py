@@ -9,7 +9,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 # A local .env file (never committed) may hold the variables below for development; on a server,
@@ -62,7 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "casework.middleware.ThirdPartyPagesPolicyMiddleware",
+    "casework.config.middleware.ThirdPartyPagesPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -75,8 +75,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "casework.urls"
-WSGI_APPLICATION = "casework.wsgi.application"
+ROOT_URLCONF = "casework.config.urls"
+WSGI_APPLICATION = "casework.config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -89,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "casework.context_processors.roles",
+                "casework.config.context_processors.roles",
             ],
         },
     },
@@ -111,6 +111,15 @@ else:
         "NAME", env.str("TEST_DATABASE_NAME", default="test_sportello")
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# One cache for every process of the site (the API sign-in's failure counts live there): Redis in
+# production (CACHE_URL=redis://127.0.0.1:6379/1); by default files under VAR_DIR, which the
+# processes of one machine share. A test run keeps to its own memory, apart from parallel runs.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default="locmemcache://" if TESTING else f"filecache://{VAR_DIR / 'cache'}"
+    ),
+}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -192,6 +201,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's three, with a JSON parser that answers a too deeply nested body with a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -233,7 +248,8 @@ if not LOCAL:
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     }
 # Every page: scripts, styles, images and requests from our own origin only; no inline script
-# (the pages' JavaScript lives in static/js). casework.middleware loosens it for the API docs.
+# (the pages' JavaScript lives in static/js). casework.config.middleware loosens it for the
+# API docs.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -244,9 +260,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Login throttling (django-axes): 5 failures for one username from one address lock that pair
-# out for 15 minutes; a success resets the count. The REST token endpoint keeps DRF's throttle.
+# out for 15 minutes; a success resets the count. The REST token endpoint has its own throttle
+# of failures per address and per username (api.throttling, LOGIN_THROTTLE_RATE).
 AUTHENTICATION_BACKENDS = [
-    "casework.middleware.LoginThrottleBackend",
+    "casework.config.middleware.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
@@ -254,9 +271,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as warnings
-AXES_LOCKOUT_CALLABLE = "casework.middleware.login_locked_out"
-AXES_WHITELIST_CALLABLE = "casework.middleware.is_api_sign_in"
-AXES_CLIENT_IP_CALLABLE = "casework.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "casework.config.middleware.login_locked_out"
+AXES_WHITELIST_CALLABLE = "casework.config.middleware.is_api_sign_in"
+AXES_CLIENT_IP_CALLABLE = "casework.config.middleware.client_ip"
 # How many proxies of ours append to X-Forwarded-For in front of gunicorn (0: none, trust none).
 SPORTELLO_TRUSTED_PROXIES = env.int("SPORTELLO_TRUSTED_PROXIES", default=0 if LOCAL else 1)
 

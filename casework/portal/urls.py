@@ -1,4 +1,4 @@
-"""The cooperative portal, the supervisor dashboard and the cooperative reports (no namespace)."""
+"""The cooperative portal's pages (no namespace), and documents served after a permission check."""
 
 from django.urls import path
 
@@ -14,13 +14,4 @@ urlpatterns = [
     path("cases/<int:pk>/reopen/", views.portal_case_reopen, name="portal-case-reopen"),
     path("cases/<int:pk>/rate/", views.portal_case_rate, name="portal-case-rate"),
     path("documents/<int:pk>/", views.attachment_download, name="attachment-download"),
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("reports/cooperatives/", views.report_cooperatives, name="report-cooperatives"),
-    path("reports/cooperatives/<int:pk>/", views.report_cooperative, name="report-cooperative"),
-    path(
-        "reports/cooperatives/<int:pk>/export.csv",
-        views.report_cooperative,
-        {"export": True},
-        name="report-cooperative-csv",
-    ),
 ]

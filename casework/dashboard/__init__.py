@@ -1,0 +1,1 @@
+"""The supervisor dashboard and the cooperative reports, with their server-drawn charts."""

@@ -1,0 +1,55 @@
+"""Sportello's domain model, one module per concern; every model is importable from here."""
+
+from .audit import CaseAccess, IdempotencyKey
+from .calendars import BusinessCalendar, Closure, OpeningHours, SlaPolicy
+from .cases import (
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseQuerySet,
+    Message,
+    Rating,
+    SlaPause,
+    attachment_path,
+)
+from .choices import FINAL_STATUSES, OPEN_STATUSES, PRIORITY_RANK, CaseStatus, Priority, SlaState
+from .outbox import Notification
+from .people import Consultant, Membership, Supervisor, UserProfile
+from .registry import Cooperative, Office, OutcomeCode, PracticeArea, Sector, Specialty, TriageRule
+
+__all__ = [
+    "Attachment",
+    "BusinessCalendar",
+    "Case",
+    "CaseAccess",
+    "CaseCounter",
+    "CaseEvent",
+    "CaseQuerySet",
+    "CaseStatus",
+    "Closure",
+    "Consultant",
+    "Cooperative",
+    "FINAL_STATUSES",
+    "IdempotencyKey",
+    "Membership",
+    "Message",
+    "Notification",
+    "OPEN_STATUSES",
+    "OpeningHours",
+    "Office",
+    "OutcomeCode",
+    "PRIORITY_RANK",
+    "PracticeArea",
+    "Priority",
+    "Rating",
+    "Sector",
+    "SlaPause",
+    "SlaPolicy",
+    "SlaState",
+    "Specialty",
+    "Supervisor",
+    "TriageRule",
+    "UserProfile",
+    "attachment_path",
+]

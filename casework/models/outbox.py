@@ -1,0 +1,63 @@
+"""The e-mail outbox: one row per message to send, written in the transaction that caused it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .cases import Case
+
+User = settings.AUTH_USER_MODEL
+
+
+class Notification(models.Model):
+    """An e-mail to send, written in the same transaction as the change it reports (outbox).
+
+    The delivery task sends pending rows after the commit, so a rolled-back change never
+    e-mails anyone and a failed e-mail never rolls a change back; `dedupe_key` makes each
+    transition notify each person once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    email = models.EmailField(_("e-mail"))
+    kind = models.CharField(_("kind"), max_length=40)
+    # Empty until delivery for the SLA watch's rows, which carry `context` for the template.
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    body = models.TextField(_("text"), blank=True)
+    context = models.JSONField(_("template context"), default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="notification_pending",
+                condition=Q(status="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.email}"

@@ -1,0 +1,233 @@
+"""The federation's registry: offices, sectors, cooperatives, practice areas and their rules."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ..validators import TaxCodeField, normalise_tax_code, validate_tax_code
+from .choices import Priority
+
+User = settings.AUTH_USER_MODEL
+
+
+# --- The federation's registry -------------------------------------------------------------
+
+
+class Office(models.Model):
+    """A territorial office; its code is the province code, also the `holidays` subdivision."""
+
+    code = models.CharField(_("province code"), max_length=4, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("territorial office")
+        verbose_name_plural = _("territorial offices")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Sector(models.Model):
+    """A sectoral association of the federation (agri-food, social cooperatives, ...)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cooperative(models.Model):
+    class MembershipStatus(models.TextChoices):
+        ACTIVE = "active", _("Active member")
+        SUSPENDED = "suspended", _("Suspended")
+        CEASED = "ceased", _("Ceased")
+
+    name = models.CharField(_("name"), max_length=200)
+    tax_code = TaxCodeField(
+        _("tax code (partita IVA)"), max_length=11, unique=True, validators=[validate_tax_code]
+    )
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="cooperatives", verbose_name=_("office")
+    )
+    sector = models.ForeignKey(
+        Sector, on_delete=models.PROTECT, related_name="cooperatives", verbose_name=_("sector")
+    )
+    membership_status = models.CharField(
+        _("membership status"),
+        max_length=12,
+        choices=MembershipStatus.choices,
+        default=MembershipStatus.ACTIVE,
+    )
+    joined_on = models.DateField(_("member since"), null=True, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("cooperative")
+        verbose_name_plural = _("cooperatives")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(membership_status__in=["active", "suspended", "ceased"]),
+                name="cooperative_membership_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.tax_code = normalise_tax_code(self.tax_code)
+
+
+class PracticeArea(models.Model):
+    """A kind of assistance the federation offers (legal, fiscal, startup, hr, training)."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    reference_prefix = models.CharField(
+        _("reference prefix"),
+        max_length=5,
+        unique=True,
+        help_text=_("Letters that start the case references of this area, e.g. LEG."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    usual_documents = models.TextField(
+        _("documents usually needed"),
+        blank=True,
+        help_text=_("Shown to cooperatives when they open a case in this area."),
+    )
+    default_priority = models.CharField(
+        _("priority when no triage rule matches"),
+        max_length=8,
+        choices=[
+            ("low", _("Low")),
+            ("normal", _("Normal")),
+            ("high", _("High")),
+            ("urgent", _("Urgent")),
+        ],
+        blank=True,
+        help_text=_(
+            "Leave empty to send cases that no triage rule decides to a supervisor for triage."
+        ),
+    )
+    confirmation_days = models.PositiveSmallIntegerField(
+        _("business days to confirm a resolution"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("After these business days without an answer the case closes by itself."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("practice area")
+        verbose_name_plural = _("practice areas")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reference_prefix__regex=r"^[A-Z]{2,5}$"),
+                name="area_reference_prefix_letters",
+                violation_error_message=_("The reference prefix must be 2 to 5 capital letters."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Specialty(models.Model):
+    area = models.ForeignKey(
+        PracticeArea, on_delete=models.CASCADE, related_name="specialties", verbose_name=_("area")
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["area__position", "name"]
+        verbose_name = _("specialty")
+        verbose_name_plural = _("specialties")
+        constraints = [
+            models.UniqueConstraint(fields=["area", "code"], name="specialty_code_unique_in_area"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutcomeCode(models.Model):
+    """How a case of an area ended (opinion issued, filing done, referred outside, ...)."""
+
+    area = models.ForeignKey(
+        PracticeArea, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("area")
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    label = models.CharField(_("label"), max_length=120)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["area__position", "label"]
+        verbose_name = _("outcome code")
+        verbose_name_plural = _("outcome codes")
+        constraints = [
+            models.UniqueConstraint(fields=["area", "code"], name="outcome_code_unique_in_area"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# --- People and roles ----------------------------------------------------------------------
+
+
+class TriageRule(models.Model):
+    """Decides the priority of a new case of an area without a supervisor (keyword or specialty)."""
+
+    area = models.ForeignKey(
+        PracticeArea, on_delete=models.CASCADE, related_name="triage_rules", verbose_name=_("area")
+    )
+    keyword = models.CharField(
+        _("keyword"),
+        max_length=80,
+        blank=True,
+        help_text=_("Matches when the subject or description contains it (any case)."),
+    )
+    specialty = models.ForeignKey(
+        Specialty, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("specialty")
+    )
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["area", "position", "id"]
+        verbose_name = _("triage rule")
+        verbose_name_plural = _("triage rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(keyword="") | Q(specialty__isnull=False),
+                name="triage_rule_has_condition",
+                violation_error_message=_("A rule needs a keyword, a specialty or both."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area}: {self.keyword or self.specialty} → {self.get_priority_display()}"
+
+    def clean(self) -> None:
+        if self.specialty_id and self.area_id and self.specialty.area_id != self.area_id:
+            raise ValidationError({"specialty": _("The specialty belongs to another area.")})

@@ -1,0 +1,1 @@
+"""The cooperative portal: a member opens, follows, answers, confirms and rates cases."""

@@ -1,0 +1,1 @@
+"""SLA: business-time arithmetic (pure), clocks on a case, the breach watch, recompute."""

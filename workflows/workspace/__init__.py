@@ -1,0 +1,1 @@
+"""The consultant workspace and the supervisors' queues (under /work/): views, forms, urls."""
