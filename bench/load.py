@@ -478,7 +478,7 @@ def load_people(conn, writer: CopyWriter, reg: Registry, size: int, rng: random.
 
 
 class Clock:
-    """Business-time arithmetic on epoch seconds, through the office's calendar (sla.business_time)."""
+    """Business-time arithmetic on epoch seconds, through the office's business calendar."""
 
     def __init__(self, calendar):
         self.calendar = calendar

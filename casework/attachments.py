@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from . import events
 from .errors import CaseError, ConflictError, ForbiddenError
-from .models import FINAL_STATUSES, Attachment, Case, Message
+from .models import Attachment, Case, CaseStatus, Message
 from .roles import roles_of
 
 
@@ -200,7 +200,7 @@ def attachment_add(
     # A document on an internal note is as internal as the note (and only staff may add it).
     internal = internal or (message is not None and message.internal)
     _require_writer(case, uploaded_by, internal=internal)
-    if case.status in FINAL_STATUSES:
+    if case.status in CaseStatus.FINAL:
         raise ConflictError(
             _("The case is %(status)s: it takes no more documents.")
             % {"status": case.get_status_display().lower()},

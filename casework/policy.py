@@ -50,6 +50,7 @@ class Who(StrEnum):
 
     SUPERVISOR = "supervisor"  # a supervisor of the case's area
     ASSIGNEE = "assignee"  # the consultant holding the case, or a supervisor of the area
+    HOLDER = "holder"  # the consultant holding the case, only (a supervisor reassigns instead)
     AREA_STAFF = "area_staff"  # a consultant or supervisor of the area (the queue's people)
     STAFF = "staff"  # staff of this case: its supervisors, the area's consultants, the assignee
     MEMBER = "member"  # a member of the case's cooperative
@@ -64,6 +65,8 @@ class Rule:
     moves_to: str | None = None
     # What a refusal for the case's status says (its code is the API's); None: the generic one.
     refusal: tuple | None = None
+    # What a refusal of the actor says, when not the words of `who`.
+    forbidden: str | None = None
 
 
 RULES: dict[Action, Rule] = {
@@ -82,16 +85,17 @@ RULES: dict[Action, Rule] = {
         refusal=(_("This case has already been taken."), "already_claimed"),
     ),
     Action.RELEASE: Rule(Who.ASSIGNEE, frozenset({S.ASSIGNED}), S.UNASSIGNED),
-    Action.HAND_BACK: Rule(Who.ASSIGNEE, frozenset({S.ASSIGNED}), S.UNASSIGNED),
+    Action.HAND_BACK: Rule(Who.HOLDER, frozenset({S.ASSIGNED}), S.UNASSIGNED),
     Action.REPLY: Rule(
         Who.PARTY,
-        S.OPEN,
+        frozenset(S.OPEN),
         refusal=(_("The case is %(status)s: it takes no more messages."), "case_final"),
     ),
     Action.NOTE: Rule(
         Who.STAFF,
-        S.OPEN,
+        frozenset(S.OPEN),
         refusal=(_("The case is %(status)s: it takes no more messages."), "case_final"),
+        forbidden=_("Only the federation's staff can write internal notes."),
     ),
     Action.ACKNOWLEDGE: Rule(
         Who.ASSIGNEE,
@@ -100,7 +104,7 @@ RULES: dict[Action, Rule] = {
     ),
     Action.RECORD_TIME: Rule(
         Who.STAFF,
-        S.OPEN | {S.CLOSED},
+        frozenset({*S.OPEN, S.CLOSED}),
         refusal=(_("No time can be recorded on a cancelled or rejected case."), "case_final"),
     ),
     Action.REQUEST_INFO: Rule(Who.ASSIGNEE, frozenset({S.ASSIGNED}), S.WAITING),
@@ -127,10 +131,10 @@ RULES: dict[Action, Rule] = {
     ),
     Action.CHANGE_PRIORITY: Rule(
         Who.SUPERVISOR,
-        S.OPEN,
+        frozenset(S.OPEN),
         refusal=(_("The priority of a finished case cannot change."), "case_final"),
     ),
-    Action.CANCEL: Rule(Who.SUPERVISOR, S.OPEN, S.CANCELLED),
+    Action.CANCEL: Rule(Who.SUPERVISOR, frozenset(S.OPEN), S.CANCELLED),
 }
 
 # The moves the process allows, derived from the actions: target status -> statuses it may
@@ -146,6 +150,7 @@ del _rule
 _FORBIDDEN = {
     Who.SUPERVISOR: _("Only a supervisor of this area may do this."),
     Who.ASSIGNEE: _("Only the consultant assigned to the case may do this."),
+    Who.HOLDER: _("Only the consultant assigned to the case may do this."),
     Who.AREA_STAFF: _("You do not work in the area of this case."),
     Who.STAFF: _("Only the federation's staff of this area may do this."),
     Who.MEMBER: _("Only a member of the cooperative may do this."),
@@ -167,6 +172,8 @@ def _is(who: Who, case: Case, roles: Roles) -> bool:
         return roles.supervises_area(case.area_id)
     if who is Who.ASSIGNEE:
         return case.assignee_id == roles.user_id or roles.supervises_area(case.area_id)
+    if who is Who.HOLDER:
+        return case.assignee_id is not None and case.assignee_id == roles.user_id
     if who is Who.AREA_STAFF:
         return roles.works_area(case.area_id) or roles.supervises_area(case.area_id)
     if who is Who.STAFF:
@@ -191,7 +198,8 @@ def check_actor(action: Action, case: Case, actor) -> Roles:
     """Refuse (403) an actor the action is not for; returns their roles."""
     roles = roles_of(actor)
     if not may_act(action, case, roles):
-        raise ForbiddenError(_FORBIDDEN[RULES[action].who])
+        rule = RULES[action]
+        raise ForbiddenError(rule.forbidden or _FORBIDDEN[rule.who])
     return roles
 
 

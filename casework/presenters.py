@@ -20,7 +20,6 @@ from casework.models import Case, CaseStatus, SlaState
 from casework.sla import business_time as sla
 from casework.sla.clocks import case_state, clock_states
 
-STOPPED_STATUSES = (CaseStatus.CANCELLED, CaseStatus.REJECTED)
 CLOCK_LABELS = {
     "first_response": gettext_lazy("First response"),
     "resolution": gettext_lazy("Resolution"),
@@ -85,7 +84,7 @@ def sla_words(case: Case, now: datetime | None = None) -> SafeString:
             now,
             otherwise=_("Resolved: please confirm or reopen."),
         )
-    if status in (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.REJECTED):
+    if status in CaseStatus.FINAL:
         texts = {
             CaseStatus.CLOSED: _("Closed on %(when)s"),
             CaseStatus.CANCELLED: _("Cancelled on %(when)s"),
@@ -164,9 +163,9 @@ class SlaSummary:
 
 def clock_rows(case: Case, *, now: datetime) -> list[ClockRow]:
     states = clock_states(case, now=now)
-    stopped = case.status in STOPPED_STATUSES
+    stopped = case.status in CaseStatus.STOPPED
     resolved_at = (
-        case.resolved_at if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) else None
+        case.resolved_at if case.status in CaseStatus.RESOLUTION_REACHED else None
     )
     rows = []
     for name, due_at, met_at in (
@@ -182,7 +181,7 @@ def clock_rows(case: Case, *, now: datetime) -> list[ClockRow]:
 
 def sla_summary(case: Case, *, now: datetime) -> SlaSummary:
     """The case's SLA state in words with the instant that matters: "At risk — due Thu 10:30"."""
-    if case.status in STOPPED_STATUSES:
+    if case.status in CaseStatus.STOPPED:
         return SlaSummary("stopped", str(SLA_LABELS["stopped"]))
     state = case_state(case, now=now)
     label = str(SLA_LABELS[state])

@@ -30,7 +30,6 @@ from django.db.models.lookups import Lookup
 from django.utils import timezone
 
 from .models import (
-    OPEN_STATUSES,
     Case,
     CaseStatus,
     Consultant,
@@ -43,16 +42,14 @@ from .models import (
 from .roles import roles_of
 
 S = CaseStatus
-ACTIVE_STATUSES = (S.ASSIGNED, S.WAITING)
-RESOLVED_STATUSES = (S.RESOLVED, S.CLOSED)
 WATCH_LIMIT = 25
 COMPLIANCE_DAYS = 90
 BACKLOG_DAYS = 30
 TREND_DAYS = 7
 TOP_COOPERATIVES = 8
 
-OPEN = Q(status__in=OPEN_STATUSES)
-RESOLVED = Q(status__in=RESOLVED_STATUSES, resolved_at__isnull=False)
+OPEN = Q(status__in=CaseStatus.OPEN)
+RESOLVED = Q(status__in=CaseStatus.RESOLUTION_REACHED, resolved_at__isnull=False)
 # An outcome counts once the case is resolved or closed with it; a case cancelled after being
 # resolved keeps the field but has no outcome the cooperative accepted.
 WITH_OUTCOME = RESOLVED & Q(outcome__isnull=False)
@@ -311,7 +308,7 @@ def consultant_load(user, *, today: date | None = None) -> list[dict]:
             ).values("consultant_id")
         )
         area_filter = Q(user__assigned_cases__area_id__in=roles.supervised_area_ids)
-    active = Q(user__assigned_cases__status__in=ACTIVE_STATUSES) & area_filter
+    active = Q(user__assigned_cases__status__in=CaseStatus.ACTIVE) & area_filter
     consultants = (
         consultants.select_related("user", "office")
         .prefetch_related("areas")
@@ -580,7 +577,7 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
             totals[figure] += group[figure]
         by_status[group["status"]] += group["total"]
         area["total"] += group["total"]
-        area["open"] += group["total"] if group["status"] in OPEN_STATUSES else 0
+        area["open"] += group["total"] if group["status"] in CaseStatus.OPEN else 0
         area["resolved"] += group["resolved"]
         area["on_time"] += group["resolved_on_time"]
         area["minutes"] += group["minutes"]
@@ -614,7 +611,7 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
         },
         "cases": sum(by_status.values()),
         "by_status": by_status,
-        "open": sum(by_status[status] for status in OPEN_STATUSES),
+        "open": sum(by_status[status] for status in CaseStatus.OPEN),
         "cancelled": by_status[S.CANCELLED] + by_status[S.REJECTED],
         "resolved": totals["resolved"],
         "resolved_on_time": totals["resolved_on_time"],

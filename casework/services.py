@@ -17,11 +17,9 @@ from django.db.models import Exists, F, Max, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import events, notifications, routing
+from . import events, notifications, policy, routing
 from .errors import CaseError, ConflictError, ForbiddenError
 from .models import (
-    FINAL_STATUSES,
-    OPEN_STATUSES,
     Case,
     CaseCounter,
     CaseEvent,
@@ -37,24 +35,12 @@ from .models import (
     Specialty,
     TriageRule,
 )
+from .policy import Action
 from .roles import roles_of
 from .sla import clocks
 
 Kind = events.Kind
 S = CaseStatus
-
-# The moves the process allows: target status -> statuses it may come from.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    S.UNASSIGNED: (S.TRIAGE, S.ASSIGNED),
-    S.ASSIGNED: (S.UNASSIGNED, S.ASSIGNED, S.WAITING, S.RESOLVED),
-    S.WAITING: (S.ASSIGNED,),
-    S.RESOLVED: (S.ASSIGNED,),
-    S.CLOSED: (S.RESOLVED,),
-    S.REJECTED: (S.TRIAGE,),
-    S.CANCELLED: OPEN_STATUSES,
-}
-ACTIVE_STATUSES = (S.ASSIGNED, S.WAITING)
-
 
 def _now(at: datetime | None) -> datetime:
     return at or timezone.now()
@@ -70,47 +56,16 @@ def _locked(case: Case | int) -> Case:
     )
 
 
-def _move(case: Case, target: str, *, what: str) -> str:
-    """Check that the case may go to `target`; returns the old status."""
+def _transition(case: Case, action: policy.Action) -> str:
+    """The one guarded transition: the action's move, if the case's status allows it.
+
+    Sets the status the action moves to (`policy.RULES`) and returns the old one; the caller
+    writes the case, its event and its e-mails in the same transaction.
+    """
+    policy.check_state(action, case)
     old = case.status
-    if old not in TRANSITIONS[target]:
-        raise ConflictError(
-            _("Cannot %(what)s case %(ref)s: it is %(status)s.")
-            % {"what": what, "ref": case.reference, "status": case.get_status_display().lower()},
-            code=f"not_{target}",
-        )
-    case.status = target
+    case.status = policy.RULES[action].moves_to
     return old
-
-
-def _require_staff_of(case: Case, actor, *, consultant_ok: bool = True) -> None:
-    roles = roles_of(actor)
-    if roles.supervises_area(case.area_id):
-        return
-    if (
-        consultant_ok
-        and roles.is_consultant
-        and (case.assignee_id == roles.user_id or roles.works_area(case.area_id))
-    ):
-        return
-    raise ForbiddenError(_("Only the federation's staff of this area may do this."))
-
-
-def _require_supervisor(case: Case, actor) -> None:
-    if not roles_of(actor).supervises_area(case.area_id):
-        raise ForbiddenError(_("Only a supervisor of this area may do this."))
-
-
-def _require_assignee(case: Case, actor) -> None:
-    roles = roles_of(actor)
-    if case.assignee_id == roles.user_id or roles.supervises_area(case.area_id):
-        return
-    raise ForbiddenError(_("Only the consultant assigned to the case may do this."))
-
-
-def _require_member(case: Case, actor) -> None:
-    if not roles_of(actor).is_member_of(case.cooperative_id):
-        raise ForbiddenError(_("Only a member of the cooperative may do this."))
 
 
 def _text(value: str, field: str, *, max_length: int | None = None) -> str:
@@ -289,7 +244,7 @@ def case_triage(
     """A supervisor confirms (or corrects) area, specialty and priority of a case in triage."""
     at = _now(at)
     case = _locked(case)
-    _require_supervisor(case, actor)
+    policy.check_actor(Action.TRIAGE, case, actor)
     area = area or case.area
     if not roles_of(actor).supervises_area(area.pk):
         raise ForbiddenError(_("You do not supervise the area “%(area)s”.") % {"area": area.name})
@@ -298,7 +253,7 @@ def case_triage(
     if priority not in Priority.values:
         raise CaseError(_("Unknown priority “%(p)s”.") % {"p": priority}, code="priority")
     before = {"area": case.area.code, "specialty": case.specialty_id, "priority": case.priority}
-    old = _move(case, S.UNASSIGNED, what=_("triage"))
+    old = _transition(case, Action.TRIAGE)
     case.area, case.specialty, case.priority = area, specialty, priority
     clocks.recompute(case, at=at)
     _save(case, at)
@@ -326,11 +281,11 @@ def case_reject(
     """Out of scope or a duplicate: the case closes and the cooperative is told why."""
     at = _now(at)
     case = _locked(case)
-    _require_supervisor(case, actor)
+    policy.check_actor(Action.REJECT, case, actor)
     if reason not in Case.RejectionReason.values:
         raise CaseError(_("Unknown rejection reason “%(r)s”.") % {"r": reason}, code="reason")
     explanation = _text(explanation, _("explanation"), max_length=5000)
-    old = _move(case, S.REJECTED, what=_("reject"))
+    old = _transition(case, Action.REJECT)
     case.rejection_reason = reason
     case.closed_at = at
     case.clock_running_since = None
@@ -491,14 +446,15 @@ def _assign(case: Case, assignee, *, at: datetime, mails: list | None = None) ->
     the other e-mails of the same move (intake writes them in one INSERT).
     """
     old_assignee = case.assignee_id
-    was_active = case.status in ACTIVE_STATUSES
-    if case.status in (S.UNASSIGNED, S.ASSIGNED):
-        _move(case, S.ASSIGNED, what=_("assign"))
+    was_active = case.status in CaseStatus.ACTIVE
+    # Assigning a case that waits on the cooperative keeps it waiting.
+    if case.status != S.WAITING:
+        _transition(case, Action.ASSIGN)
     case.assignee = assignee
     _save(case, at)
     if was_active:
         _adjust_load(old_assignee, -1)
-    if case.status in ACTIVE_STATUSES:
+    if case.status in CaseStatus.ACTIVE:
         _adjust_load(assignee.pk, +1)
     mail = notifications.Mail(
         case=case,
@@ -527,13 +483,8 @@ def case_assign(*, case: Case, actor, consultant, at: datetime | None = None) ->
     """A supervisor gives the case to a consultant of its area (also a reassignment)."""
     at = _now(at)
     case = _locked(case)
-    _require_supervisor(case, actor)
-    if case.status not in (S.UNASSIGNED, S.ASSIGNED, S.WAITING):
-        raise ConflictError(
-            _("A case that is %(status)s cannot be assigned.")
-            % {"status": case.get_status_display().lower()},
-            code="not_assignable",
-        )
+    policy.check_actor(Action.ASSIGN, case, actor)
+    policy.check_state(Action.ASSIGN, case)
     _check_assignable(case, consultant)
     before = {"status": case.status, "assignee": case.assignee.username if case.assignee else None}
     _assign(case, consultant, at=at)
@@ -553,11 +504,8 @@ def case_claim(*, case: Case, actor, at: datetime | None = None) -> Case:
     """A consultant of the area takes an unassigned case from the queue."""
     at = _now(at)
     case = _locked(case)
-    if case.status != S.UNASSIGNED:
-        raise ConflictError(_("This case has already been taken."), code="already_claimed")
-    roles = roles_of(actor)
-    if not (roles.works_area(case.area_id) or roles.supervises_area(case.area_id)):
-        raise ForbiddenError(_("You do not work in the area of this case."))
+    policy.check_state(Action.CLAIM, case)
+    roles = policy.check_actor(Action.CLAIM, case, actor)
     if roles.is_consultant:
         _check_assignable(case, actor)
     _assign(case, actor, at=at)
@@ -577,11 +525,12 @@ def case_release(*, case: Case, actor, hand_back: bool = False, reason: str = ""
     """The consultant gives the case up: to the area's queue, or back to a supervisor."""
     at = _now(at)
     case = _locked(case)
-    _require_assignee(case, actor)
+    action = Action.HAND_BACK if hand_back else Action.RELEASE
+    policy.check_actor(action, case, actor)
     if hand_back:
         reason = _text(reason, _("reason"), max_length=2000)
     old_assignee = case.assignee
-    old = _move(case, S.UNASSIGNED, what=_("release"))
+    old = _transition(case, action)
     case.assignee = None
     _save(case, at)
     _adjust_load(old_assignee.pk if old_assignee else None, -1)
@@ -608,21 +557,10 @@ def case_post_message(
     at = _now(at)
     case = _locked(case)
     body = _text(body, _("message"), max_length=20000)
-    roles = roles_of(author)
-    is_staff = roles.supervises_area(case.area_id) or (
-        roles.is_consultant
-        and (case.assignee_id == roles.user_id or roles.works_area(case.area_id))
-    )
-    if internal and not is_staff:
-        raise ForbiddenError(_("Only the federation's staff can write internal notes."))
-    if not is_staff and not roles.is_member_of(case.cooperative_id):
-        raise ForbiddenError(_("You cannot write on this case."))
-    if case.status in FINAL_STATUSES:
-        raise ConflictError(
-            _("The case is %(status)s: it takes no more messages.")
-            % {"status": case.get_status_display().lower()},
-            code="case_final",
-        )
+    action = Action.NOTE if internal else Action.REPLY
+    roles = policy.check_actor(action, case, author)
+    is_staff = policy.is_staff_of(case, roles)
+    policy.check_state(action, case)
     message = Message.objects.create(
         case=case, author=author, body=body, internal=internal, created_at=at
     )
@@ -649,11 +587,8 @@ def case_acknowledge(*, case: Case, actor, body: str = "", at: datetime | None =
     """The consultant's first response: the case is in good hands."""
     at = _now(at)
     case = _locked(case)
-    _require_assignee(case, actor)
-    if case.status != S.ASSIGNED:
-        raise ConflictError(
-            _("Only a case you are working on can be acknowledged."), code="not_assigned"
-        )
+    policy.check_actor(Action.ACKNOWLEDGE, case, actor)
+    policy.check_state(Action.ACKNOWLEDGE, case)
     if case.first_response_at is not None:
         raise ConflictError(
             _("The case has already had its first response."), code="already_acknowledged"
@@ -674,13 +609,10 @@ def case_acknowledge(*, case: Case, actor, body: str = "", at: datetime | None =
 def case_record_time(*, case: Case, actor, minutes: int, note: str = "", at=None) -> Case:
     at = _now(at)
     case = _locked(case)
-    _require_staff_of(case, actor)
+    policy.check_actor(Action.RECORD_TIME, case, actor)
     if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
         raise CaseError(_("Minutes spent must be between 1 and 1440."), code="minutes")
-    if case.status in (S.CANCELLED, S.REJECTED):
-        raise ConflictError(
-            _("No time can be recorded on a cancelled or rejected case."), code="case_final"
-        )
+    policy.check_state(Action.RECORD_TIME, case)
     case.minutes_spent += minutes
     _save(case, at)
     events.record(
@@ -699,9 +631,9 @@ def case_request_info(*, case: Case, actor, question: str, at: datetime | None =
     """Ask the cooperative for information: the case waits on them and the clocks stop."""
     at = _now(at)
     case = _locked(case)
-    _require_assignee(case, actor)
+    policy.check_actor(Action.REQUEST_INFO, case, actor)
     question = _text(question, _("question"), max_length=20000)
-    old = _move(case, S.WAITING, what=_("request information on"))
+    old = _transition(case, Action.REQUEST_INFO)
     message = Message.objects.create(
         case=case, author=actor, body=question, internal=False, created_at=at
     )
@@ -727,11 +659,9 @@ def case_provide_info(*, case: Case, actor, body: str, at: datetime | None = Non
     """The cooperative answers: the case goes back to the same consultant, the clocks resume."""
     at = _now(at)
     case = _locked(case)
-    _require_member(case, actor)
+    policy.check_actor(Action.PROVIDE_INFO, case, actor)
     body = _text(body, _("answer"), max_length=20000)
-    if case.status != S.WAITING:
-        raise ConflictError(_("The case is not waiting for information."), code="not_waiting")
-    old = _move(case, S.ASSIGNED, what=_("answer"))
+    old = _transition(case, Action.PROVIDE_INFO)
     message = Message.objects.create(
         case=case, author=actor, body=body, internal=False, created_at=at
     )
@@ -773,7 +703,7 @@ def case_resolve(
     """Resolve with an outcome of the area and a summary for the cooperative."""
     at = _now(at)
     case = _locked(case)
-    _require_assignee(case, actor)
+    policy.check_actor(Action.RESOLVE, case, actor)
     if outcome is None or outcome.area_id != case.area_id or not outcome.is_active:
         raise CaseError(
             _("Choose an outcome of the area “%(area)s”.") % {"area": case.area.name},
@@ -782,7 +712,7 @@ def case_resolve(
     summary = _text(summary, _("summary"), max_length=20000)
     if not isinstance(minutes_spent, int) or minutes_spent < 0 or minutes_spent > 100000:
         raise CaseError(_("Minutes spent must be a whole number, 0 or more."), code="minutes")
-    old = _move(case, S.RESOLVED, what=_("resolve"))
+    old = _transition(case, Action.RESOLVE)
     case.outcome = outcome
     case.resolution_summary = summary
     case.minutes_spent += minutes_spent
@@ -816,8 +746,8 @@ def case_resolve(
 def case_confirm(*, case: Case, actor, at: datetime | None = None) -> Case:
     at = _now(at)
     case = _locked(case)
-    _require_member(case, actor)
-    old = _move(case, S.CLOSED, what=_("confirm"))
+    policy.check_actor(Action.CONFIRM, case, actor)
+    old = _transition(case, Action.CONFIRM)
     case.closed_at = at
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
     _save(case, at)
@@ -830,19 +760,10 @@ def case_reopen(*, case: Case, actor, reason: str, at: datetime | None = None) -
     """The cooperative is not satisfied: back to the same consultant, the clock resumes."""
     at = _now(at)
     case = _locked(case)
-    _require_member(case, actor)
+    policy.check_actor(Action.REOPEN, case, actor)
     reason = _text(reason, _("reason"), max_length=5000)
-    if case.status == S.RESOLVED and case.confirmation_due_at and at > case.confirmation_due_at:
-        raise ConflictError(
-            _("The time to reopen this case ended on %(due)s.")
-            % {"due": timezone.localtime(case.confirmation_due_at).strftime("%d/%m/%Y %H:%M")},
-            code="reopen_window_closed",
-        )
-    if case.status != S.RESOLVED:
-        raise ConflictError(
-            _("Only a resolved case awaiting confirmation can be reopened."), code="not_resolved"
-        )
-    old = _move(case, S.ASSIGNED, what=_("reopen"))
+    policy.check_reopen_window(case, at=at)
+    old = _transition(case, Action.REOPEN)
     previous_outcome = case.outcome.code if case.outcome else None
     case.outcome = None
     case.resolved_at = None
@@ -882,7 +803,7 @@ def case_auto_close(*, case: Case, at: datetime | None = None) -> Case | None:
         or case.confirmation_due_at > at
     ):
         return None
-    old = _move(case, S.CLOSED, what=_("close"))
+    old = _transition(case, Action.AUTO_CLOSE)
     case.closed_at = at
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
     _save(case, at)
@@ -894,9 +815,8 @@ def case_auto_close(*, case: Case, at: datetime | None = None) -> Case | None:
 def case_rate(*, case: Case, actor, score: int, comment: str = "", at=None) -> Rating:
     at = _now(at)
     case = _locked(case)
-    _require_member(case, actor)
-    if case.status != S.CLOSED:
-        raise ConflictError(_("A case can be rated once it is closed."), code="not_closed")
+    policy.check_actor(Action.RATE, case, actor)
+    policy.check_state(Action.RATE, case)
     if not isinstance(score, int) or not 1 <= score <= 5:
         raise CaseError(_("The score must be a whole number from 1 to 5."), code="score")
     if Rating.objects.filter(case=case).exists():
@@ -933,11 +853,10 @@ def case_change_priority(*, case: Case, actor, priority: str, at: datetime | Non
     """New priority, new targets: due times follow from the business time already consumed."""
     at = _now(at)
     case = _locked(case)
-    _require_supervisor(case, actor)
+    policy.check_actor(Action.CHANGE_PRIORITY, case, actor)
     if priority not in Priority.values:
         raise CaseError(_("Unknown priority “%(p)s”.") % {"p": priority}, code="priority")
-    if case.status not in OPEN_STATUSES:
-        raise ConflictError(_("The priority of a finished case cannot change."), code="case_final")
+    policy.check_state(Action.CHANGE_PRIORITY, case)
     if priority == case.priority:
         return case
     before = {"priority": case.priority, "resolution_due_at": case.resolution_due_at}
@@ -960,10 +879,10 @@ def case_change_priority(*, case: Case, actor, priority: str, at: datetime | Non
 def case_cancel(*, case: Case, actor, reason: str, at: datetime | None = None) -> Case:
     at = _now(at)
     case = _locked(case)
-    _require_supervisor(case, actor)
+    policy.check_actor(Action.CANCEL, case, actor)
     reason = _text(reason, _("reason"), max_length=5000)
-    was_active = case.status in ACTIVE_STATUSES
-    old = _move(case, S.CANCELLED, what=_("cancel"))
+    was_active = case.status in CaseStatus.ACTIVE
+    old = _transition(case, Action.CANCEL)
     case.closed_at = at
     case.clock_running_since = None
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)

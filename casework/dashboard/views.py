@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from casework import reports
-from casework.models import OPEN_STATUSES, PracticeArea
+from casework.models import CaseStatus, PracticeArea
 from casework.roles import roles_of
 from casework.selectors import (
     cases_visible_to,
@@ -117,7 +117,7 @@ def report_cooperatives(request):
     if query:
         cooperatives = cooperatives.filter(Q(name__icontains=query) | Q(tax_code__icontains=query))
     # Totals over the cases this user may see (a consultant: the cases of their areas).
-    open_cases = Q(cases__status__in=OPEN_STATUSES)
+    open_cases = Q(cases__status__in=CaseStatus.OPEN)
     if roles.supervises_all:
         totals = {"cases_total": Count("cases"), "cases_open": Count("cases", filter=open_cases)}
     else:

@@ -13,7 +13,7 @@ from .cases import (
     SlaPause,
     attachment_path,
 )
-from .choices import FINAL_STATUSES, OPEN_STATUSES, PRIORITY_RANK, CaseStatus, Priority, SlaState
+from .choices import PRIORITY_RANK, CaseStatus, Priority, SlaState
 from .outbox import Notification
 from .people import Consultant, Membership, Supervisor, UserProfile
 from .registry import Cooperative, Office, OutcomeCode, PracticeArea, Sector, Specialty, TriageRule
@@ -30,12 +30,12 @@ __all__ = [
     "Closure",
     "Consultant",
     "Cooperative",
-    "FINAL_STATUSES",
+    "CaseStatus.FINAL",
     "IdempotencyKey",
     "Membership",
     "Message",
     "Notification",
-    "OPEN_STATUSES",
+    "CaseStatus.OPEN",
     "OpeningHours",
     "Office",
     "OutcomeCode",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .calendars import SlaPolicy
-from .choices import OPEN_STATUSES, CaseStatus, Priority, SlaState
+from .choices import CaseStatus, Priority, SlaState
 from .registry import Cooperative, OutcomeCode, PracticeArea, Specialty
 
 User = settings.AUTH_USER_MODEL
@@ -22,7 +22,7 @@ User = settings.AUTH_USER_MODEL
 
 class CaseQuerySet(models.QuerySet):
     def open(self):
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(status__in=CaseStatus.OPEN)
 
     def for_cooperatives(self, cooperative_ids):
         return self.filter(cooperative_id__in=cooperative_ids)
@@ -221,7 +221,7 @@ class Case(models.Model):
             models.Index(
                 fields=["area", "sla_state", "status", "cooperative", "id"],
                 name="case_open_summary",
-                condition=Q(status__in=OPEN_STATUSES),
+                condition=Q(status__in=CaseStatus.OPEN),
             ),
             models.Index(
                 fields=["confirmation_due_at"],
@@ -235,7 +235,7 @@ class Case(models.Model):
                     fields=[f"{clock}_{instant}_at"],
                     name=f"case_watch_{short}_{instant}",
                     condition=Q(
-                        status__in=["triage", "unassigned", "assigned"],
+                        status__in=list(CaseStatus.RUNNING),
                         clock_running_since__isnull=False,
                         **{f"{clock}_{mark}_at__isnull": True},
                         **(
@@ -255,7 +255,7 @@ class Case(models.Model):
                 condition=Q(priority__in=[p.value for p in Priority]), name="case_priority_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=["assigned", "waiting", "resolved"])
+                condition=~Q(status__in=list(CaseStatus.WORKED))
                 | Q(assignee__isnull=False),
                 name="case_worked_has_assignee",
             ),
@@ -270,7 +270,7 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status in CaseStatus.OPEN
 
     def clean(self) -> None:
         if self.specialty_id and self.area_id and self.specialty.area_id != self.area_id:

@@ -30,14 +30,24 @@ class CaseStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-OPEN_STATUSES = (
-    CaseStatus.TRIAGE,
-    CaseStatus.UNASSIGNED,
-    CaseStatus.ASSIGNED,
-    CaseStatus.WAITING,
-    CaseStatus.RESOLVED,
-)
-FINAL_STATUSES = (CaseStatus.CLOSED, CaseStatus.CANCELLED, CaseStatus.REJECTED)
+# The named sets of statuses, each the one home of its rule (attributes of the type, set once the
+# members exist; they are not members themselves). In the order of the process.
+S = CaseStatus
+#: Not finished: on someone's desk, or awaiting the cooperative's answer or confirmation.
+CaseStatus.OPEN = (S.TRIAGE, S.UNASSIGNED, S.ASSIGNED, S.WAITING, S.RESOLVED)
+#: Finished for good: no more messages, no more moves.
+CaseStatus.FINAL = (S.CLOSED, S.CANCELLED, S.REJECTED)
+#: The SLA clocks run (the case waits on the federation, not on the cooperative).
+CaseStatus.RUNNING = (S.TRIAGE, S.UNASSIGNED, S.ASSIGNED)
+#: Held by a consultant and counted in their load.
+CaseStatus.ACTIVE = (S.ASSIGNED, S.WAITING)
+#: Has an assignee, always (a database constraint).
+CaseStatus.WORKED = (S.ASSIGNED, S.WAITING, S.RESOLVED)
+#: Resolved by a consultant, confirmed or not yet.
+CaseStatus.RESOLUTION_REACHED = (S.RESOLVED, S.CLOSED)
+#: Stopped without a resolution.
+CaseStatus.STOPPED = (S.CANCELLED, S.REJECTED)
+del S
 
 
 class SlaState(models.TextChoices):

@@ -28,7 +28,7 @@ from casework.attachments import (
     sanitize_filename,
 )
 from casework.errors import CaseError
-from casework.models import OPEN_STATUSES, Attachment, Case, CaseStatus, PracticeArea, Rating
+from casework.models import Attachment, Case, CaseStatus, PracticeArea, Rating
 from casework.roles import roles_of
 from casework.selectors import (
     attachment_visible_to,
@@ -53,7 +53,7 @@ PAGE_SIZE = 20
 # Filters of the member's list beyond the single statuses: what is still going on, and what
 # waits on the cooperative itself (an answer, or a confirmation).
 STATUS_GROUPS = {
-    "open": OPEN_STATUSES,
+    "open": CaseStatus.OPEN,
     "mine": (CaseStatus.WAITING, CaseStatus.RESOLVED),
 }
 

@@ -24,7 +24,6 @@ from casework.models import (
 
 from . import business_time as sla
 
-WORKING_STATUSES = (CaseStatus.TRIAGE, CaseStatus.UNASSIGNED, CaseStatus.ASSIGNED)
 CLOCK_FIELDS = [
     "sla_policy",
     "first_response_due_at",
@@ -214,7 +213,7 @@ def clock_states(case: Case, *, now: datetime | None = None) -> dict[str, sla.Sl
     now = now or timezone.now()
     paused = case.clock_running_since is None
     resolved_at = (
-        case.resolved_at if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED) else None
+        case.resolved_at if case.status in CaseStatus.RESOLUTION_REACHED else None
     )
     return {
         "first_response": sla.clock_state(
@@ -245,7 +244,7 @@ def case_state(case: Case, *, now: datetime | None = None) -> str:
         return SlaState.MET
     if sla.SlaState.AT_RISK in states.values():
         return SlaState.AT_RISK
-    if case.clock_running_since is None and case.status in WORKING_STATUSES:
+    if case.clock_running_since is None and case.status in CaseStatus.RUNNING:
         return SlaState.PAUSED
     return SlaState.ON_TRACK
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from casework.models import (
     Case,
     CaseEvent,
+    CaseStatus,
     Cooperative,
     SlaPolicy,
 )
@@ -24,7 +25,6 @@ from casework.models import (
 from . import business_time as sla
 from .clocks import (
     CLOCK_FIELDS,
-    WORKING_STATUSES,
     calendar_for_office,
     recompute,
     refresh_state,
@@ -40,7 +40,7 @@ def running_cases(
     *, office_id: int | None = None, area_id: int | None = None, priority: str | None = None
 ) -> QuerySet[Case]:
     """The cases whose clocks run, within the scope of a calendar or policy change."""
-    cases = Case.objects.filter(status__in=WORKING_STATUSES, clock_running_since__isnull=False)
+    cases = Case.objects.filter(status__in=CaseStatus.RUNNING, clock_running_since__isnull=False)
     if office_id is not None:
         cases = cases.filter(cooperative__office_id=office_id)
     if area_id is not None:

@@ -18,9 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import Case, CaseEvent, Notification, SlaState, Supervisor
-
-from .clocks import WORKING_STATUSES
+from casework.models import Case, CaseEvent, CaseStatus, Notification, SlaState, Supervisor
 
 BATCH = 1000
 
@@ -52,7 +50,7 @@ class Transition:
 
     def due_filter(self, now: datetime) -> Q:
         condition = Q(
-            status__in=WORKING_STATUSES,
+            status__in=CaseStatus.RUNNING,
             clock_running_since__isnull=False,
             **{f"{self.mark}__isnull": True, f"{self.instant}__lte": now},
         )
@@ -142,7 +140,7 @@ def _batch_sql(transition: Transition) -> str:
     it locks are the only ones the later steps touch, and none of them leaves the database.
     """
     clock, mark, instant = transition.clock, transition.mark, transition.instant
-    working = ", ".join(f"'{status}'" for status in WORKING_STATUSES)
+    working = ", ".join(f"'{status}'" for status in CaseStatus.RUNNING)
     not_answered = " AND first_response_at IS NULL" if clock == "first_response" else ""
     not_past_due = ""
     if transition.kind == "breached":

@@ -12,8 +12,8 @@ from django.db.models import Count, Q
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
 
-from casework.models import FINAL_STATUSES, Case, CaseEvent, CaseStatus, Consultant
-from casework.services import TRANSITIONS
+from casework.models import Case, CaseEvent, CaseStatus, Consultant
+from casework.policy import TRANSITIONS
 from workflows.flows import CaseFlow
 from workflows.models import CaseProcess
 
@@ -117,7 +117,7 @@ def process_inconsistencies(case_ids=None) -> list[str]:
             left = ", ".join(f"{t.flow_task.name}={t.status}" for t in stuck)
             problems.append(f"case {case_id}: tasks left {left}")
         active = [t for t in mine if t.status in ACTIVE]
-        if status in FINAL_STATUSES:
+        if status in CaseStatus.FINAL:
             if process_status not in (PROCESS.DONE, PROCESS.CANCELED) or active:
                 problems.append(
                     f"case {case_id} ({status}): process {process_status} with "

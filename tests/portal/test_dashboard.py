@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from casework import reports
-from casework.models import OPEN_STATUSES, Case
+from casework.models import Case, CaseStatus
 from tests import factories
 from tests.portal.conftest import make_case, make_mixed_cases
 
@@ -46,7 +46,7 @@ def test_dashboard_numbers_follow_a_breach(client, supervisor, member_case, open
     response = client.get("/dashboard/")
     page = response.content.decode()
     data = response.context["data"]
-    open_cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    open_cases = Case.objects.filter(status__in=CaseStatus.OPEN)
     assert _figure(page, "breached") == open_cases.filter(sla_state="breached").count() == 1
     assert _figure(page, "at_risk") == open_cases.filter(sla_state="at_risk").count() == 1
     assert _figure(page, "open") == open_cases.count()
@@ -103,7 +103,7 @@ def test_queues_and_backlog(client, supervisor, mixed, cooperative, area):
     assert data["counts"]["unassigned"] == Case.objects.filter(status="unassigned").count()
     page = response.content.decode()
     assert 'href="/work/queue/"' in page
-    open_now = Case.objects.filter(status__in=OPEN_STATUSES).count()
+    open_now = Case.objects.filter(status__in=CaseStatus.OPEN).count()
     assert data["backlog_history"][-1]["backlog"] == open_now
     assert len(data["backlog_history"]) == 30 and len(data["week"]) == 7
     today = data["week"][-1]

@@ -29,7 +29,6 @@ from casework import routing
 from casework.audit import case_read_recorded
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
 from casework.models import (
-    OPEN_STATUSES,
     Case,
     CaseAccess,
     CaseEvent,
@@ -316,7 +315,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Send the reply"),
         done=gettext_lazy("Reply sent on %(reference)s."),
         form_class=forms.ReplyForm,
-        applies=lambda case, roles: case.status in OPEN_STATUSES and _works_on(case, roles),
+        applies=lambda case, roles: case.status in CaseStatus.OPEN and _works_on(case, roles),
         perform=lambda process, case, user, data: process.post_message(
             case=case, author=user, body=data["body"], internal=False
         ),
@@ -327,7 +326,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Add the note"),
         done=gettext_lazy("Internal note added to %(reference)s."),
         form_class=forms.NoteForm,
-        applies=lambda case, roles: case.status in OPEN_STATUSES and _works_on(case, roles),
+        applies=lambda case, roles: case.status in CaseStatus.OPEN and _works_on(case, roles),
         perform=lambda process, case, user, data: process.post_message(
             case=case, author=user, body=data["body"], internal=True
         ),
@@ -366,7 +365,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("Time recorded on %(reference)s."),
         form_class=forms.RecordTimeForm,
         applies=lambda case, roles: (
-            case.status in (*OPEN_STATUSES, CaseStatus.CLOSED) and _works_on(case, roles)
+            case.status in (*CaseStatus.OPEN, CaseStatus.CLOSED) and _works_on(case, roles)
         ),
         perform=lambda process, case, user, data: process.record_time(
             case=case, actor=user, minutes=data["minutes"], note=data["note"]
@@ -436,7 +435,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Change the priority"),
         done=gettext_lazy("Priority of %(reference)s updated."),
         form_class=forms.PriorityForm,
-        applies=lambda case, roles: case.status in OPEN_STATUSES and _supervises(case, roles),
+        applies=lambda case, roles: case.status in CaseStatus.OPEN and _supervises(case, roles),
         perform=lambda process, case, user, data: process.change_priority(
             case=case, actor=user, priority=data["priority"]
         ),
@@ -449,7 +448,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Cancel the case"),
         done=gettext_lazy("%(reference)s is cancelled."),
         form_class=forms.CancelForm,
-        applies=lambda case, roles: case.status in OPEN_STATUSES and _supervises(case, roles),
+        applies=lambda case, roles: case.status in CaseStatus.OPEN and _supervises(case, roles),
         perform=lambda process, case, user, data: process.cancel(
             case=case, actor=user, reason=data["reason"]
         ),
