@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from casework import limits
 from casework.models import (
     Attachment,
     Case,
@@ -27,6 +28,7 @@ from casework.models import (
     SlaState,
     Specialty,
 )
+from casework.policy import Action, allowed_actions
 from casework.roles import roles_of
 from casework.selectors import MEMBER_NOTE_EVENTS, can_read_internal
 from casework.sla.clocks import clock_states
@@ -190,6 +192,12 @@ class CaseSerializer(serializers.ModelSerializer):
     staff = serializers.SerializerMethodField(
         help_text=_("Only for the federation's staff of the case; null for cooperative members.")
     )
+    actions = serializers.SerializerMethodField(
+        help_text=_(
+            "What the reader may do to the case now, as `casework.policy` decides it for the "
+            "services, the workspace's buttons and this list alike."
+        )
+    )
 
     class Meta:
         model = Case
@@ -214,6 +222,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "confirmation_due_at",
             "sla",
             "staff",
+            "actions",
         ]
         read_only_fields = fields
 
@@ -231,6 +240,13 @@ class CaseSerializer(serializers.ModelSerializer):
             "sla_policy_first_response_minutes": policy.first_response_minutes if policy else None,
             "sla_policy_resolution_minutes": policy.resolution_minutes if policy else None,
         }
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=[a.value for a in Action]))
+    )
+    def get_actions(self, case):
+        user = _user_of(self.context)
+        return [] if user is None else [str(a) for a in allowed_actions(case, user)]
 
     def to_representation(self, case):
         """The fields declared above, written out directly: the API's hottest path.
@@ -271,6 +287,7 @@ class CaseSerializer(serializers.ModelSerializer):
                 "clocks": _clocks(case, tz),
             },
             "staff": self.get_staff(case),
+            "actions": self.get_actions(case),
         }
 
 
@@ -305,7 +322,7 @@ def _specialty_field() -> serializers.CharField:
         required=False,
         allow_null=True,
         allow_blank=True,
-        max_length=40,
+        max_length=limits.CODE,
         validators=[validate_id_digits],
         help_text=_("Specialty of the area, by code or id."),
     )
@@ -337,8 +354,8 @@ class CaseCreateSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("A suggestion: triage rules or a supervisor decide."),
     )
-    subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=20000)
+    subject = serializers.CharField(max_length=limits.SUBJECT)
+    description = serializers.CharField(max_length=limits.LONG_TEXT)
 
     def validate_cooperative(self, value):
         # The same answer for a cooperative that does not exist and for someone else's:
@@ -431,7 +448,7 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(max_length=limits.LONG_TEXT)
     internal = serializers.BooleanField(
         default=False, help_text=_("An internal note, for the federation's staff only.")
     )
@@ -578,41 +595,47 @@ class AcknowledgeSerializer(serializers.Serializer):
     body = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=20000,
+        max_length=limits.LONG_TEXT,
         help_text=_("The first reply; a standard sentence if empty."),
     )
 
 
 class RequestInfoSerializer(serializers.Serializer):
-    question = serializers.CharField(max_length=20000)
+    question = serializers.CharField(max_length=limits.LONG_TEXT)
 
 
 class ResolveSerializer(serializers.Serializer):
-    outcome = serializers.CharField(max_length=40, help_text=_("Outcome code of the case's area."))
-    summary = serializers.CharField(max_length=20000)
-    minutes_spent = serializers.IntegerField(min_value=0, max_value=100000, default=0)
+    outcome = serializers.CharField(
+        max_length=limits.CODE, help_text=_("Outcome code of the case's area.")
+    )
+    summary = serializers.CharField(max_length=limits.LONG_TEXT)
+    minutes_spent = serializers.IntegerField(min_value=0, max_value=limits.RESOLUTION_MINUTES, default=0)
 
 
 class RecordTimeSerializer(serializers.Serializer):
-    minutes = serializers.IntegerField(min_value=1, max_value=24 * 60)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    minutes = serializers.IntegerField(min_value=1, max_value=limits.ENTRY_MINUTES)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=limits.SHORT_NOTE, default=""
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=limits.REASON)
 
 
 class HandBackSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=limits.SHORT_NOTE)
 
 
 class BodySerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20000)
+    body = serializers.CharField(max_length=limits.LONG_TEXT)
 
 
 class RateSerializer(serializers.Serializer):
     score = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=limits.REASON, default=""
+    )
 
 
 class TriageSerializer(serializers.Serializer):
@@ -630,7 +653,7 @@ class TriageSerializer(serializers.Serializer):
 
 class RejectSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(choices=Case.RejectionReason.choices)
-    explanation = serializers.CharField(max_length=5000)
+    explanation = serializers.CharField(max_length=limits.REASON)
 
 
 class AssignSerializer(serializers.Serializer):

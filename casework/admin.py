@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import models, tasks
+from .sla.clocks import CLOCK_FIELDS
 from .validators import normalise_tax_code
 
 admin.site.site_header = _("Sportello administration")
@@ -519,21 +520,11 @@ class RatingInline(AppendOnlyAdminMixin, admin.StackedInline):
     readonly_fields = fields
 
 
+# The clock fields, the policy and the state first.
 CASE_SLA_FIELDS = [
     "sla_policy",
     "sla_state",
-    "first_response_due_at",
-    "first_response_warn_at",
-    "resolution_due_at",
-    "resolution_warn_at",
-    "first_response_elapsed_seconds",
-    "resolution_elapsed_seconds",
-    "clock_running_since",
-    "sla_paused_at",
-    "first_response_warned_at",
-    "first_response_breached_at",
-    "resolution_warned_at",
-    "resolution_breached_at",
+    *(name for name in CLOCK_FIELDS if name not in ("sla_policy", "sla_state")),
 ]
 
 

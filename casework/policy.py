@@ -5,12 +5,15 @@ status it moves the case to. The services' guards (`check_actor`, `check_state`)
 workspace's buttons and the API's list of a case's actions (`allowed_actions`) all read `RULES`,
 so a button is shown exactly when the service would accept the action.
 
-"Where is it decided that a resolved case may be reopened, and who may do it?": `RULES[REOPEN]`.
+"Where is it decided that a resolved case may be reopened, and who may do it?": `RULES[REOPEN]`
+(a member of the cooperative, from `resolved`, while the confirmation window is open).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.utils import timezone
@@ -58,6 +61,25 @@ class Who(StrEnum):
     SPORTELLO = "sportello"  # Sportello itself (a scheduled task), never a person
 
 
+def _reopen_window_open(case: Case, at) -> ConflictError | None:
+    """A resolved case reopens only until its confirmation window ends."""
+    if case.status == S.RESOLVED and case.confirmation_due_at and at > case.confirmation_due_at:
+        return ConflictError(
+            _("The time to reopen this case ended on %(due)s.")
+            % {"due": timezone.localtime(case.confirmation_due_at).strftime("%d/%m/%Y %H:%M")},
+            code="reopen_window_closed",
+        )
+    return None
+
+
+def _not_yet_acknowledged(case: Case, at) -> ConflictError | None:
+    if case.first_response_at is not None:
+        return ConflictError(
+            _("The case has already had its first response."), code="already_acknowledged"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Rule:
     who: Who
@@ -67,6 +89,8 @@ class Rule:
     refusal: tuple | None = None
     # What a refusal of the actor says, when not the words of `who`.
     forbidden: str | None = None
+    # A further condition on the case at the instant of the action: a refusal, or None.
+    condition: Callable[[Case, datetime], ConflictError | None] | None = None
 
 
 RULES: dict[Action, Rule] = {
@@ -101,6 +125,7 @@ RULES: dict[Action, Rule] = {
         Who.ASSIGNEE,
         frozenset({S.ASSIGNED}),
         refusal=(_("Only a case you are working on can be acknowledged."), "not_assigned"),
+        condition=_not_yet_acknowledged,
     ),
     Action.RECORD_TIME: Rule(
         Who.STAFF,
@@ -116,12 +141,12 @@ RULES: dict[Action, Rule] = {
     ),
     Action.RESOLVE: Rule(Who.ASSIGNEE, frozenset({S.ASSIGNED}), S.RESOLVED),
     Action.CONFIRM: Rule(Who.MEMBER, frozenset({S.RESOLVED}), S.CLOSED),
-    # Reopening also needs the confirmation window still open: `check_reopen_window`.
     Action.REOPEN: Rule(
         Who.MEMBER,
         frozenset({S.RESOLVED}),
         S.ASSIGNED,
         refusal=(_("Only a resolved case awaiting confirmation can be reopened."), "not_resolved"),
+        condition=_reopen_window_open,
     ),
     Action.AUTO_CLOSE: Rule(Who.SPORTELLO, frozenset({S.RESOLVED}), S.CLOSED),
     Action.RATE: Rule(
@@ -218,26 +243,28 @@ def check_state(action: Action, case: Case) -> None:
     raise ConflictError(message % {"status": _status_words(case)}, code=code)
 
 
-def check_reopen_window(case: Case, *, at) -> None:
-    """A resolved case reopens only until its confirmation window ends."""
-    if case.status == S.RESOLVED and case.confirmation_due_at and at > case.confirmation_due_at:
-        raise ConflictError(
-            _("The time to reopen this case ended on %(due)s.")
-            % {"due": timezone.localtime(case.confirmation_due_at).strftime("%d/%m/%Y %H:%M")},
-            code="reopen_window_closed",
-        )
+def check_condition(action: Action, case: Case, *, at) -> None:
+    """Refuse (409) an action whose own condition does not hold now (see `Rule.condition`)."""
+    condition = RULES[action].condition
+    refusal = condition(case, at) if condition is not None else None
+    if refusal is not None:
+        raise refusal
 
 
-def allowed_actions(case: Case, user) -> list[Action]:
-    """What this person may do to the case now: the workspace's buttons, the API's `actions`."""
+def allowed_actions(case: Case, user, *, now: datetime | None = None) -> list[Action]:
+    """What this person may do to the case now: the workspace's buttons, the API's `actions`.
+
+    Whether a case was already rated is the service's to check (it needs a query per case).
+    """
     roles = roles_of(user)
+    now = now or timezone.now()
     allowed = []
     for action, rule in RULES.items():
         if rule.who is Who.SPORTELLO or case.status not in rule.allowed_from:
             continue
         if not _is(rule.who, case, roles):
             continue
-        if action is Action.ACKNOWLEDGE and case.first_response_at is not None:
+        if rule.condition is not None and rule.condition(case, now) is not None:
             continue
         allowed.append(action)
     return allowed
@@ -271,7 +298,7 @@ __all__ = [
     "Who",
     "allowed_actions",
     "check_actor",
-    "check_reopen_window",
+    "check_condition",
     "check_state",
     "is_staff_of",
     "may_act",

@@ -164,9 +164,7 @@ class SlaSummary:
 def clock_rows(case: Case, *, now: datetime) -> list[ClockRow]:
     states = clock_states(case, now=now)
     stopped = case.status in CaseStatus.STOPPED
-    resolved_at = (
-        case.resolved_at if case.status in CaseStatus.RESOLUTION_REACHED else None
-    )
+    resolved_at = case.resolved_at if case.status in CaseStatus.RESOLUTION_REACHED else None
     rows = []
     for name, due_at, met_at in (
         ("first_response", case.first_response_due_at, case.first_response_at),

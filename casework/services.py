@@ -17,7 +17,7 @@ from django.db.models import Exists, F, Max, OuterRef, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import events, notifications, policy, routing
+from . import events, limits, notifications, policy, routing
 from .errors import CaseError, ConflictError, ForbiddenError
 from .models import (
     Case,
@@ -41,6 +41,7 @@ from .sla import clocks
 
 Kind = events.Kind
 S = CaseStatus
+
 
 def _now(at: datetime | None) -> datetime:
     return at or timezone.now()
@@ -163,8 +164,8 @@ def case_open(
         raise CaseError(_("The specialty does not belong to the chosen area."), code="specialty")
     if priority is not None and priority not in Priority.values:
         raise CaseError(_("Unknown priority “%(p)s”.") % {"p": priority}, code="priority")
-    subject = _text(subject, _("subject"), max_length=200)
-    description = _text(description, _("description"), max_length=20000)
+    subject = _text(subject, _("subject"), max_length=limits.SUBJECT)
+    description = _text(description, _("description"), max_length=limits.LONG_TEXT)
 
     decided, rule = triage_decide(
         area=area, specialty=specialty, subject=subject, description=description
@@ -284,7 +285,7 @@ def case_reject(
     policy.check_actor(Action.REJECT, case, actor)
     if reason not in Case.RejectionReason.values:
         raise CaseError(_("Unknown rejection reason “%(r)s”.") % {"r": reason}, code="reason")
-    explanation = _text(explanation, _("explanation"), max_length=5000)
+    explanation = _text(explanation, _("explanation"), max_length=limits.REASON)
     old = _transition(case, Action.REJECT)
     case.rejection_reason = reason
     case.closed_at = at
@@ -528,7 +529,7 @@ def case_release(*, case: Case, actor, hand_back: bool = False, reason: str = ""
     action = Action.HAND_BACK if hand_back else Action.RELEASE
     policy.check_actor(action, case, actor)
     if hand_back:
-        reason = _text(reason, _("reason"), max_length=2000)
+        reason = _text(reason, _("reason"), max_length=limits.SHORT_NOTE)
     old_assignee = case.assignee
     old = _transition(case, action)
     case.assignee = None
@@ -556,7 +557,7 @@ def case_post_message(
     """A reply (cooperative or consultant) or an internal note (staff only)."""
     at = _now(at)
     case = _locked(case)
-    body = _text(body, _("message"), max_length=20000)
+    body = _text(body, _("message"), max_length=limits.LONG_TEXT)
     action = Action.NOTE if internal else Action.REPLY
     roles = policy.check_actor(action, case, author)
     is_staff = policy.is_staff_of(case, roles)
@@ -589,10 +590,7 @@ def case_acknowledge(*, case: Case, actor, body: str = "", at: datetime | None =
     case = _locked(case)
     policy.check_actor(Action.ACKNOWLEDGE, case, actor)
     policy.check_state(Action.ACKNOWLEDGE, case)
-    if case.first_response_at is not None:
-        raise ConflictError(
-            _("The case has already had its first response."), code="already_acknowledged"
-        )
+    policy.check_condition(Action.ACKNOWLEDGE, case, at=at)
     body = (body or "").strip() or _(
         "Hello, I have taken charge of your case and will get back to you as soon as possible."
     )
@@ -610,7 +608,7 @@ def case_record_time(*, case: Case, actor, minutes: int, note: str = "", at=None
     at = _now(at)
     case = _locked(case)
     policy.check_actor(Action.RECORD_TIME, case, actor)
-    if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
+    if not isinstance(minutes, int) or minutes <= 0 or minutes > limits.ENTRY_MINUTES:
         raise CaseError(_("Minutes spent must be between 1 and 1440."), code="minutes")
     policy.check_state(Action.RECORD_TIME, case)
     case.minutes_spent += minutes
@@ -620,7 +618,7 @@ def case_record_time(*, case: Case, actor, minutes: int, note: str = "", at=None
         Kind.TIME_RECORDED,
         actor=actor,
         after={"minutes": minutes, "total": case.minutes_spent},
-        note=note.strip()[:2000],
+        note=note.strip()[: limits.SHORT_NOTE],
         at=at,
     )
     return case
@@ -632,7 +630,7 @@ def case_request_info(*, case: Case, actor, question: str, at: datetime | None =
     at = _now(at)
     case = _locked(case)
     policy.check_actor(Action.REQUEST_INFO, case, actor)
-    question = _text(question, _("question"), max_length=20000)
+    question = _text(question, _("question"), max_length=limits.LONG_TEXT)
     old = _transition(case, Action.REQUEST_INFO)
     message = Message.objects.create(
         case=case, author=actor, body=question, internal=False, created_at=at
@@ -660,7 +658,7 @@ def case_provide_info(*, case: Case, actor, body: str, at: datetime | None = Non
     at = _now(at)
     case = _locked(case)
     policy.check_actor(Action.PROVIDE_INFO, case, actor)
-    body = _text(body, _("answer"), max_length=20000)
+    body = _text(body, _("answer"), max_length=limits.LONG_TEXT)
     old = _transition(case, Action.PROVIDE_INFO)
     message = Message.objects.create(
         case=case, author=actor, body=body, internal=False, created_at=at
@@ -709,8 +707,12 @@ def case_resolve(
             _("Choose an outcome of the area “%(area)s”.") % {"area": case.area.name},
             code="outcome",
         )
-    summary = _text(summary, _("summary"), max_length=20000)
-    if not isinstance(minutes_spent, int) or minutes_spent < 0 or minutes_spent > 100000:
+    summary = _text(summary, _("summary"), max_length=limits.LONG_TEXT)
+    if (
+        not isinstance(minutes_spent, int)
+        or minutes_spent < 0
+        or minutes_spent > limits.RESOLUTION_MINUTES
+    ):
         raise CaseError(_("Minutes spent must be a whole number, 0 or more."), code="minutes")
     old = _transition(case, Action.RESOLVE)
     case.outcome = outcome
@@ -761,8 +763,8 @@ def case_reopen(*, case: Case, actor, reason: str, at: datetime | None = None) -
     at = _now(at)
     case = _locked(case)
     policy.check_actor(Action.REOPEN, case, actor)
-    reason = _text(reason, _("reason"), max_length=5000)
-    policy.check_reopen_window(case, at=at)
+    reason = _text(reason, _("reason"), max_length=limits.REASON)
+    policy.check_condition(Action.REOPEN, case, at=at)
     old = _transition(case, Action.REOPEN)
     previous_outcome = case.outcome.code if case.outcome else None
     case.outcome = None
@@ -824,7 +826,7 @@ def case_rate(*, case: Case, actor, score: int, comment: str = "", at=None) -> R
     rating = Rating.objects.create(
         case=case,
         score=score,
-        comment=(comment or "").strip()[:5000],
+        comment=(comment or "").strip()[: limits.REASON],
         rated_by=actor,
         created_at=at,
     )
@@ -880,7 +882,7 @@ def case_cancel(*, case: Case, actor, reason: str, at: datetime | None = None) -
     at = _now(at)
     case = _locked(case)
     policy.check_actor(Action.CANCEL, case, actor)
-    reason = _text(reason, _("reason"), max_length=5000)
+    reason = _text(reason, _("reason"), max_length=limits.REASON)
     was_active = case.status in CaseStatus.ACTIVE
     old = _transition(case, Action.CANCEL)
     case.closed_at = at

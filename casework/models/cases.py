@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import limits
 from .calendars import SlaPolicy
 from .choices import CaseStatus, Priority, SlaState
 from .registry import Cooperative, OutcomeCode, PracticeArea, Specialty
@@ -87,7 +88,7 @@ class Case(models.Model):
         verbose_name=_("specialty"),
         db_index=False,  # case_specialty, partial
     )
-    subject = models.CharField(_("subject"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=limits.SUBJECT)
     description = models.TextField(_("description"))
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
@@ -255,8 +256,7 @@ class Case(models.Model):
                 condition=Q(priority__in=[p.value for p in Priority]), name="case_priority_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=list(CaseStatus.WORKED))
-                | Q(assignee__isnull=False),
+                condition=~Q(status__in=list(CaseStatus.WORKED)) | Q(assignee__isnull=False),
                 name="case_worked_has_assignee",
             ),
             models.CheckConstraint(

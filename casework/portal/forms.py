@@ -7,7 +7,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from casework import attachments
+from casework import attachments, limits
 from casework.errors import CaseError
 from casework.models import PracticeArea, Priority, Specialty
 from casework.selectors import cooperatives_of
@@ -108,12 +108,12 @@ class IntakeForm(forms.Form):
     )
     subject = forms.CharField(
         label=_("Subject"),
-        max_length=200,
+        max_length=limits.SUBJECT,
         help_text=_("In a few words, e.g. “Amendment of the articles of association”."),
     )
     description = forms.CharField(
         label=_("What do you need?"),
-        max_length=20000,
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Describe the situation, deadlines and what you expect from the federation."),
     )
@@ -150,7 +150,7 @@ class ReplyForm(forms.Form):
     body = forms.CharField(
         label=_("Your message"),
         required=False,
-        max_length=20000,
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     documents = _documents_field(_("Documents"))
@@ -172,7 +172,7 @@ class ReplyForm(forms.Form):
 class ReopenForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is the problem not solved?"),
-        max_length=5000,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -193,6 +193,6 @@ class RatingForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment (optional)"),
         required=False,
-        max_length=5000,
+        max_length=limits.REASON,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

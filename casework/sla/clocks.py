@@ -212,9 +212,7 @@ def _rearm_marks(case: Case, at: datetime) -> None:
 def clock_states(case: Case, *, now: datetime | None = None) -> dict[str, sla.SlaState]:
     now = now or timezone.now()
     paused = case.clock_running_since is None
-    resolved_at = (
-        case.resolved_at if case.status in CaseStatus.RESOLUTION_REACHED else None
-    )
+    resolved_at = case.resolved_at if case.status in CaseStatus.RESOLUTION_REACHED else None
     return {
         "first_response": sla.clock_state(
             now=now,

@@ -188,21 +188,11 @@ class _RunningCase:
             self.status,
             self.first_response_at,
             policy_id,
-            self.first_response_due_at,
-            self.first_response_warn_at,
-            self.resolution_due_at,
-            self.resolution_warn_at,
-            self.first_response_elapsed_seconds,
-            self.resolution_elapsed_seconds,
-            self.clock_running_since,
-            self.sla_paused_at,
-            self.sla_state,
-            self.first_response_warned_at,
-            self.first_response_breached_at,
-            self.resolution_warned_at,
-            self.resolution_breached_at,
+            *clock_values,
             self.version,
         ) = values
+        for name, value in zip(CLOCK_FIELDS[1:], clock_values, strict=True):
+            setattr(self, name, value)
         self.office_id = office_of[cooperative_id]
         self.sla_policy = policy_by_id.get(policy_id)
         self.resolved_at = None  # a running case is not resolved

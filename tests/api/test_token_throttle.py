@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 import time_machine
 from django.db import connection
 from django.utils import timezone
@@ -177,15 +178,15 @@ print(json.dumps(codes))
 
 def _environment(tmp_path, **variables) -> dict:
     """The embedded default's settings (DEBUG on, no CACHE_URL), on this test's database."""
-    database = connection.settings_dict
+    db = connection.settings_dict
+    credentials = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
     environment = {key: value for key, value in os.environ.items() if key != "CACHE_URL"}
     environment.update(
         DEBUG="1",
         DJANGO_SETTINGS_MODULE="casework.config.settings",
         SPORTELLO_ENV_FILE=str(tmp_path / "no-such.env"),
         SPORTELLO_VAR_DIR=str(tmp_path / "var"),
-        DATABASE_URL=f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/"
-        f"{database['NAME']}",
+        DATABASE_URL=f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         **variables,
     )
     return environment
@@ -204,10 +205,19 @@ def _worker(environment, address, username, attempts) -> list[int]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _redis_is_up(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
 @pytest.mark.parametrize("cache_url", [None, "redis://127.0.0.1:6379/15"], ids=["files", "redis"])
 def test_two_worker_processes_share_one_count(tmp_path, cache_url):
     if connection.vendor != "postgresql":
         pytest.skip("the worker processes need this test's database server")
+    if cache_url and not _redis_is_up(cache_url):
+        pytest.skip(f"no Redis at {cache_url}")
     environment = _environment(tmp_path, **({"CACHE_URL": cache_url} if cache_url else {}))
     # Names of this run only: a shared Redis may hold other runs' counters.
     address, username = f"192.0.2.{uuid.uuid4().int % 250 + 1}", f"nobody-{uuid.uuid4().hex}"

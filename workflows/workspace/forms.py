@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from casework import limits
 from casework.models import (
     Case,
     Consultant,
@@ -40,7 +41,7 @@ class WorkspaceForm(forms.Form):
             )
 
 
-def _text(label, *, required=True, max_length=20000, help_text="", rows=TEXT_ROWS):
+def _text(label, *, required=True, max_length=limits.LONG_TEXT, help_text="", rows=TEXT_ROWS):
     return forms.CharField(
         label=label,
         required=required,
@@ -70,8 +71,8 @@ class NoteForm(WorkspaceForm):
 
 
 class RecordTimeForm(WorkspaceForm):
-    minutes = forms.IntegerField(label=_("Minutes spent"), min_value=1, max_value=24 * 60)
-    note = forms.CharField(label=_("What was done"), required=False, max_length=2000)
+    minutes = forms.IntegerField(label=_("Minutes spent"), min_value=1, max_value=limits.ENTRY_MINUTES)
+    note = forms.CharField(label=_("What was done"), required=False, max_length=limits.SHORT_NOTE)
 
 
 class RequestInfoForm(WorkspaceForm):
@@ -85,7 +86,7 @@ class ResolveForm(WorkspaceForm):
     outcome = forms.ModelChoiceField(label=_("Outcome"), queryset=OutcomeCode.objects.none())
     summary = _text(_("Summary for the cooperative"))
     minutes_spent = forms.IntegerField(
-        label=_("Minutes spent (not yet recorded)"), min_value=0, max_value=100000, initial=0
+        label=_("Minutes spent (not yet recorded)"), min_value=0, max_value=limits.RESOLUTION_MINUTES, initial=0
     )
 
     def __init__(self, *args, case: Case, **kwargs):
@@ -96,7 +97,9 @@ class ResolveForm(WorkspaceForm):
 
 
 class HandBackForm(WorkspaceForm):
-    reason = _text(_("Why a supervisor should reassign the case"), max_length=2000, rows=3)
+    reason = _text(
+        _("Why a supervisor should reassign the case"), max_length=limits.SHORT_NOTE, rows=3
+    )
 
 
 class TriageForm(WorkspaceForm):
@@ -138,7 +141,7 @@ class RejectForm(WorkspaceForm):
     )
     explanation = _text(
         _("Explanation for the cooperative"),
-        max_length=5000,
+        max_length=limits.REASON,
         help_text=_("The cooperative reads it."),
     )
 
@@ -194,7 +197,7 @@ class PriorityForm(WorkspaceForm):
 class CancelForm(WorkspaceForm):
     reason = _text(
         _("Reason for cancelling"),
-        max_length=5000,
+        max_length=limits.REASON,
         help_text=_("The cooperative is told this reason."),
         rows=3,
     )
@@ -203,6 +206,6 @@ class CancelForm(WorkspaceForm):
 class FollowUpForm(WorkspaceForm):
     note = _text(
         _("What was done about the rating"),
-        max_length=5000,
+        max_length=limits.REASON,
         help_text=_("Kept with the case's history for the federation's staff."),
     )

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework import routing
+from casework import policy, routing
 from casework.audit import case_read_recorded
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
 from casework.models import (
@@ -245,22 +245,8 @@ def release(request, task_id):
 # --- Actions on a case ---------------------------------------------------------------------
 
 
-def _is_assignee(case: Case, roles: Roles) -> bool:
-    return case.assignee_id is not None and case.assignee_id == roles.user_id
-
-
 def _supervises(case: Case, roles: Roles) -> bool:
     return roles.supervises_area(case.area_id)
-
-
-def _works_on(case: Case, roles: Roles) -> bool:
-    return _is_assignee(case, roles) or _supervises(case, roles) or roles.works_area(case.area_id)
-
-
-def _in_hand(case: Case, roles: Roles) -> bool:
-    return case.status == CaseStatus.ASSIGNED and (
-        _is_assignee(case, roles) or _supervises(case, roles)
-    )
 
 
 def _no_kwargs(case: Case, roles: Roles) -> dict:
@@ -284,7 +270,7 @@ class CaseAction:
     button: Any
     done: Any
     form_class: type[forms.WorkspaceForm]
-    applies: Callable[[Case, Roles], bool]
+    action: policy.Action  # shown when `casework.policy` allows it to this person
     perform: Callable[[Any, Case, Any, dict], object]
     form_kwargs: Callable[[Case, Roles], dict] = _no_kwargs
     supervision: bool = False
@@ -304,7 +290,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Send the first response"),
         done=gettext_lazy("First response sent on %(reference)s."),
         form_class=forms.AcknowledgeForm,
-        applies=lambda case, roles: _in_hand(case, roles) and case.first_response_at is None,
+        action=policy.Action.ACKNOWLEDGE,
         perform=lambda process, case, user, data: process.acknowledge(
             case=case, actor=user, body=data["body"]
         ),
@@ -315,7 +301,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Send the reply"),
         done=gettext_lazy("Reply sent on %(reference)s."),
         form_class=forms.ReplyForm,
-        applies=lambda case, roles: case.status in CaseStatus.OPEN and _works_on(case, roles),
+        action=policy.Action.REPLY,
         perform=lambda process, case, user, data: process.post_message(
             case=case, author=user, body=data["body"], internal=False
         ),
@@ -326,7 +312,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Add the note"),
         done=gettext_lazy("Internal note added to %(reference)s."),
         form_class=forms.NoteForm,
-        applies=lambda case, roles: case.status in CaseStatus.OPEN and _works_on(case, roles),
+        action=policy.Action.NOTE,
         perform=lambda process, case, user, data: process.post_message(
             case=case, author=user, body=data["body"], internal=True
         ),
@@ -337,7 +323,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Send the request"),
         done=gettext_lazy("%(reference)s now waits for the cooperative's answer."),
         form_class=forms.RequestInfoForm,
-        applies=_in_hand,
+        action=policy.Action.REQUEST_INFO,
         perform=lambda process, case, user, data: process.request_info(
             case=case, actor=user, question=data["question"]
         ),
@@ -348,7 +334,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Resolve the case"),
         done=gettext_lazy("%(reference)s is resolved; the cooperative is asked to confirm."),
         form_class=forms.ResolveForm,
-        applies=_in_hand,
+        action=policy.Action.RESOLVE,
         perform=lambda process, case, user, data: process.resolve(
             case=case,
             actor=user,
@@ -364,9 +350,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Record the minutes"),
         done=gettext_lazy("Time recorded on %(reference)s."),
         form_class=forms.RecordTimeForm,
-        applies=lambda case, roles: (
-            case.status in (*CaseStatus.OPEN, CaseStatus.CLOSED) and _works_on(case, roles)
-        ),
+        action=policy.Action.RECORD_TIME,
         perform=lambda process, case, user, data: process.record_time(
             case=case, actor=user, minutes=data["minutes"], note=data["note"]
         ),
@@ -377,9 +361,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Hand the case back"),
         done=gettext_lazy("%(reference)s is back with the supervisors for reassignment."),
         form_class=forms.HandBackForm,
-        applies=lambda case, roles: (
-            case.status == CaseStatus.ASSIGNED and _is_assignee(case, roles)
-        ),
+        action=policy.Action.HAND_BACK,
         perform=lambda process, case, user, data: process.hand_back(
             case=case, actor=user, reason=data["reason"]
         ),
@@ -390,7 +372,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Confirm the triage"),
         done=gettext_lazy("%(reference)s is triaged."),
         form_class=forms.TriageForm,
-        applies=lambda case, roles: case.status == CaseStatus.TRIAGE and _supervises(case, roles),
+        action=policy.Action.TRIAGE,
         perform=lambda process, case, user, data: process.triage_case(
             case=case,
             actor=user,
@@ -407,7 +389,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Reject the case"),
         done=gettext_lazy("%(reference)s is rejected; the cooperative is told why."),
         form_class=forms.RejectForm,
-        applies=lambda case, roles: case.status == CaseStatus.TRIAGE and _supervises(case, roles),
+        action=policy.Action.REJECT,
         perform=lambda process, case, user, data: process.reject_case(
             case=case, actor=user, reason=data["reason"], explanation=data["explanation"]
         ),
@@ -419,10 +401,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Assign"),
         done=gettext_lazy("%(reference)s is assigned."),
         form_class=forms.AssignForm,
-        applies=lambda case, roles: (
-            case.status in (CaseStatus.UNASSIGNED, CaseStatus.ASSIGNED, CaseStatus.WAITING)
-            and _supervises(case, roles)
-        ),
+        action=policy.Action.ASSIGN,
         perform=lambda process, case, user, data: process.assign_case(
             case=case, actor=user, consultant=data["consultant"].user
         ),
@@ -435,7 +414,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Change the priority"),
         done=gettext_lazy("Priority of %(reference)s updated."),
         form_class=forms.PriorityForm,
-        applies=lambda case, roles: case.status in CaseStatus.OPEN and _supervises(case, roles),
+        action=policy.Action.CHANGE_PRIORITY,
         perform=lambda process, case, user, data: process.change_priority(
             case=case, actor=user, priority=data["priority"]
         ),
@@ -448,7 +427,7 @@ CASE_ACTIONS = (
         button=gettext_lazy("Cancel the case"),
         done=gettext_lazy("%(reference)s is cancelled."),
         form_class=forms.CancelForm,
-        applies=lambda case, roles: case.status in CaseStatus.OPEN and _supervises(case, roles),
+        action=policy.Action.CANCEL,
         perform=lambda process, case, user, data: process.cancel(
             case=case, actor=user, reason=data["reason"]
         ),
@@ -812,9 +791,10 @@ def _render_case(request, case: Case, *, bound: dict | None = None):
     roles = roles_of(request.user)
     now = timezone.now()
     forms_shown = []
+    allowed = set(policy.allowed_actions(case, request.user))
     for action in CASE_ACTIONS:
         form = bound.get(action.slug)
-        if form is None and action.applies(case, roles):
+        if form is None and action.action in allowed:
             form = action.form(case, roles)
         if form is not None:
             url = reverse(f"work:{action.url_name}", args=[case.pk])
