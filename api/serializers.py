@@ -609,7 +609,9 @@ class ResolveSerializer(serializers.Serializer):
         max_length=limits.CODE, help_text=_("Outcome code of the case's area.")
     )
     summary = serializers.CharField(max_length=limits.LONG_TEXT)
-    minutes_spent = serializers.IntegerField(min_value=0, max_value=limits.RESOLUTION_MINUTES, default=0)
+    minutes_spent = serializers.IntegerField(
+        min_value=0, max_value=limits.RESOLUTION_MINUTES, default=0
+    )
 
 
 class RecordTimeSerializer(serializers.Serializer):

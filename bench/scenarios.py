@@ -290,13 +290,13 @@ def intake(cast_: Cast, floors: dict, *, count: int, warmup: int) -> Result:
             # The API is not there yet: the same intake through the process, without HTTP.
             from workflows import process
 
-            result.notes.append("API missing: measured workflows.process.open_case directly")
+            result.notes.append("API missing: measured workflows.process.case_open directly")
             cooperative = Cooperative.objects.get(pk=cooperative_id)
             area_objects = {a.code: a for a in PracticeArea.objects.all()}
 
             def one(body):
                 area = area_objects[body["area"]]
-                process.open_case(
+                process.case_open(
                     requester=member,
                     cooperative=cooperative,
                     area=area,

@@ -7,23 +7,17 @@ the web root, and are served only through a view that asks `attachment_visible_t
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
-import uuid
 import zipfile
 
 from django.conf import settings
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import events
-from .errors import CaseError, ConflictError, ForbiddenError
-from .models import Attachment, Case, CaseStatus, Message
-from .roles import roles_of
+from .errors import CaseError
 
 
 class PayloadTooLarge(CaseError):
@@ -171,79 +165,3 @@ def sanitize_filename(name: str) -> str:
     if len(name) > 200:
         name = stem[: 200 - len(ext[:20])] + ext[:20]
     return name
-
-
-def _require_writer(case: Case, user, *, internal: bool) -> None:
-    roles = roles_of(user)
-    is_staff = (
-        roles.supervises_area(case.area_id)
-        or roles.works_area(case.area_id)
-        or (roles.is_consultant and case.assignee_id == roles.user_id)
-    )
-    if internal and not is_staff:
-        raise ForbiddenError(_("Only the federation's staff can attach internal documents."))
-    if not is_staff and not roles.is_member_of(case.cooperative_id):
-        raise ForbiddenError(_("You cannot add documents to this case."))
-
-
-@transaction.atomic
-def attachment_add(
-    *,
-    case: Case,
-    uploaded_by,
-    file,
-    internal: bool = False,
-    message: Message | None = None,
-) -> Attachment:
-    """Store a document on a case after checking who uploads it, its size and its content."""
-    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
-    # A document on an internal note is as internal as the note (and only staff may add it).
-    internal = internal or (message is not None and message.internal)
-    _require_writer(case, uploaded_by, internal=internal)
-    if case.status in CaseStatus.FINAL:
-        raise ConflictError(
-            _("The case is %(status)s: it takes no more documents.")
-            % {"status": case.get_status_display().lower()},
-            code="case_final",
-        )
-    if message is not None and message.case_id != case.pk:
-        raise CaseError(_("The message belongs to another case."), code="message")
-
-    content_type = check_upload(file)
-    original_name = sanitize_filename(getattr(file, "name", "") or "")
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks() if hasattr(file, "chunks") else [file.read()]:
-        digest.update(chunk)
-    file.seek(0)
-    attachment = Attachment(
-        case=case,
-        message=message,
-        uploaded_by=uploaded_by,
-        original_name=original_name,
-        content_type=content_type,
-        size=file.size,
-        sha256=digest.hexdigest(),
-        internal=internal,
-    )
-    # The stored name is random: the original name is only shown, never used as a path.
-    attachment.file.save(f"{uuid.uuid4().hex}{TYPE_EXTENSIONS[content_type]}", file, save=False)
-    stored = attachment.file.name
-    try:
-        attachment.save()
-        events.record(
-            case,
-            events.Kind.ATTACHMENT_ADDED,
-            actor=uploaded_by,
-            after={
-                "attachment": attachment.pk,
-                "name": original_name,
-                "size": attachment.size,
-                "internal": internal,
-            },
-        )
-    except Exception:
-        # The row did not make it: do not leave an orphan file behind.
-        attachment.file.storage.delete(stored)
-        raise
-    return attachment

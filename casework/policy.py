@@ -46,6 +46,9 @@ class Action(StrEnum):
     RATE = "rate"
     CHANGE_PRIORITY = "change_priority"
     CANCEL = "cancel"
+    ATTACH = "attach"
+    ATTACH_INTERNAL = "attach_internal"
+    FOLLOW_UP = "follow_up"
 
 
 class Who(StrEnum):
@@ -91,6 +94,8 @@ class Rule:
     forbidden: str | None = None
     # A further condition on the case at the instant of the action: a refusal, or None.
     condition: Callable[[Case, datetime], ConflictError | None] | None = None
+    # False for an action offered by a task rather than by the case (a follow-up's review).
+    listed: bool = True
 
 
 RULES: dict[Action, Rule] = {
@@ -160,6 +165,20 @@ RULES: dict[Action, Rule] = {
         refusal=(_("The priority of a finished case cannot change."), "case_final"),
     ),
     Action.CANCEL: Rule(Who.SUPERVISOR, frozenset(S.OPEN), S.CANCELLED),
+    Action.ATTACH: Rule(
+        Who.PARTY,
+        frozenset(S.OPEN),
+        refusal=(_("The case is %(status)s: it takes no more documents."), "case_final"),
+        forbidden=_("You cannot add documents to this case."),
+    ),
+    Action.ATTACH_INTERNAL: Rule(
+        Who.STAFF,
+        frozenset(S.OPEN),
+        refusal=(_("The case is %(status)s: it takes no more documents."), "case_final"),
+        forbidden=_("Only the federation's staff can attach internal documents."),
+    ),
+    # A low rating's follow-up, offered by its task in the supervisors' queue.
+    Action.FOLLOW_UP: Rule(Who.SUPERVISOR, frozenset(S), listed=False),
 }
 
 # The moves the process allows, derived from the actions: target status -> statuses it may
@@ -260,7 +279,7 @@ def allowed_actions(case: Case, user, *, now: datetime | None = None) -> list[Ac
     now = now or timezone.now()
     allowed = []
     for action, rule in RULES.items():
-        if rule.who is Who.SPORTELLO or case.status not in rule.allowed_from:
+        if not rule.listed or rule.who is Who.SPORTELLO or case.status not in rule.allowed_from:
             continue
         if not _is(rule.who, case, roles):
             continue

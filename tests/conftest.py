@@ -1,9 +1,14 @@
-"""Fixtures shared by the whole suite: factories exposed as fixtures and the demo roles."""
+"""Fixtures shared by the whole suite: factories exposed as fixtures, the roles, the process.
+
+Each fixture is defined once in the whole suite (tests/test_fixtures_defined_once.py checks it):
+a directory that needs something else gives it a name of its own instead of redefining one.
+"""
 
 import pytest
 
 from casework.models import BusinessCalendar, OpeningHours, SlaPolicy
 from tests import factories
+from workflows import process
 
 
 @pytest.fixture
@@ -41,15 +46,32 @@ def other_member(other_cooperative):
 
 
 @pytest.fixture
+def other_area():
+    """The fiscal area, ready for cases like `area` once `process_setup` ran."""
+    return factories.AreaFactory(
+        code="fiscal", name="Fiscale", reference_prefix="FIS", default_priority="normal"
+    )
+
+
+@pytest.fixture
 def consultant(area, office):
+    # Room for every case a test opens, so routing always finds them.
     return factories.ConsultantFactory(
-        user__username="consulente", office=office, areas=[area]
+        user__username="consulente", office=office, areas=[area], capacity=200
     ).user
 
 
 @pytest.fixture
 def supervisor():
     return factories.SupervisorFactory(user__username="supervisore", all_areas=True).user
+
+
+@pytest.fixture
+def area_supervisor(area):
+    """A supervisor of the legal area only."""
+    return factories.SupervisorFactory(
+        user__username="supervisore.legale", all_areas=False, areas=[area]
+    ).user
 
 
 @pytest.fixture
@@ -90,5 +112,45 @@ def outcome(area):
 @pytest.fixture
 def process_setup(calendar, policies, outcome, area):
     area.default_priority = "normal"
+    area.usual_documents = "Statuto vigente e ultimo verbale di assemblea"
     area.save()
     return area
+
+
+@pytest.fixture
+def open_case(process_setup, member, cooperative):
+    """Open a case through the process: `open_case()` as the member of Cooperativa Alfa, or
+    `open_case(requester, cooperative, subject=..., ...)`. Routing gives it to a consultant of
+    the area when one exists: a test that wants it assigned asks for `consultant` too."""
+    home = cooperative
+
+    def make(requester=None, cooperative=None, **fields):
+        return process.case_open(
+            requester=requester or member,
+            cooperative=cooperative or home,
+            area=fields.pop("area", process_setup),
+            subject=fields.pop("subject", "Modifica dello statuto"),
+            description=fields.pop("description", "Dobbiamo cambiare l'oggetto sociale."),
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def assigned_case(open_case, consultant):
+    case = open_case()
+    assert case.status == "assigned" and case.assignee == consultant
+    return case
+
+
+@pytest.fixture
+def triage_case(open_case, process_setup):
+    """A case waiting for a supervisor's triage (its area has no default priority meanwhile)."""
+    process_setup.default_priority = ""
+    process_setup.save()
+    case = open_case(subject="Richiesta da valutare")
+    process_setup.default_priority = "normal"
+    process_setup.save()
+    assert case.status == "triage"
+    return case

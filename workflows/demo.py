@@ -101,11 +101,11 @@ def _drive(
         # Released by its consultant: it waits in the area's queue for a colleague to claim it.
         task = process.active_task(case, CaseFlow.work)
         if task is not None and task.owner_id:
-            process.release_task(task=task, actor=task.owner)
+            process.task_release(task=task, actor=task.owner)
         return
     if stage == "rejected":
         if case.status == "triage":
-            process.reject_case(
+            process.case_reject(
                 case=case,
                 actor=supervisor,
                 reason=rng.choice(["out_of_scope", "duplicate"]),
@@ -114,7 +114,7 @@ def _drive(
             )
         return
     if case.status == "triage":
-        process.triage_case(
+        process.case_triage(
             case=case,
             actor=supervisor,
             priority=rng.choice(["normal", "high", "low"]),
@@ -129,10 +129,10 @@ def _drive(
         )
         if consultant is None:
             return
-        process.assign_case(case=case, actor=supervisor, consultant=consultant.user)
+        process.case_assign(case=case, actor=supervisor, consultant=consultant.user)
         case.refresh_from_db()
     if stage == "cancelled":
-        process.cancel(
+        process.case_cancel(
             case=case,
             actor=supervisor,
             reason="Ritirata dalla cooperativa.",
@@ -142,22 +142,22 @@ def _drive(
     if stage == "assigned":
         return
     clock = _later(rng, opened, now, (0, 3))
-    process.acknowledge(case=case, actor=case.assignee, at=clock)
+    process.case_acknowledge(case=case, actor=case.assignee, at=clock)
     if stage == "acknowledged":
         return
     if rng.random() < 0.6 or stage == "waiting":
         clock = _later(rng, clock, now, (2, 60))
-        process.request_info(
+        process.case_request_info(
             case=case, actor=case.assignee, question="Potete inviarci la documentazione?", at=clock
         )
         if stage == "waiting":
             return
         clock = _later(rng, clock, now, (4, 72))
-        process.post_message(case=case, author=member, body=rng.choice(ANSWERS), at=clock)
+        process.case_post_message(case=case, author=member, body=rng.choice(ANSWERS), at=clock)
     case.refresh_from_db()
     clock = _later(rng, clock, now, (4, 70))
     outcome = rng.choice(list(OutcomeCode.objects.filter(area=case.area, is_active=True)))
-    process.resolve(
+    process.case_resolve(
         case=case,
         actor=case.assignee,
         outcome=outcome,
@@ -168,9 +168,9 @@ def _drive(
     if stage == "resolved":
         return
     clock = _later(rng, clock, now, (2, 48))
-    process.confirm(case=case, actor=member, at=clock)
+    process.case_confirm(case=case, actor=member, at=clock)
     if rng.random() < 0.7:
-        process.rate(
+        process.case_rate(
             case=case,
             actor=member,
             score=rng.choices([5, 4, 3, 2], weights=[5, 4, 2, 1])[0],
@@ -221,7 +221,7 @@ def seed_cases(*, count: int = 300, days: int = 90, stdout=None) -> dict[str, di
             stage = "closed"
         try:
             with transaction.atomic():
-                case = process.open_case(
+                case = process.case_open(
                     requester=membership.user,
                     cooperative=membership.cooperative,
                     area=area,
@@ -248,7 +248,7 @@ def seed_cases(*, count: int = 300, days: int = 90, stdout=None) -> dict[str, di
     alfa_member = get_user_model().objects.filter(username="socio.alfa").first()
     fiscal = PracticeArea.objects.filter(code="fiscal").first()
     if alfa and alfa_member and fiscal:
-        process.open_case(
+        process.case_open(
             requester=alfa_member,
             cooperative=alfa,
             area=fiscal,

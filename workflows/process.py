@@ -1,14 +1,17 @@
-"""The one path to a change of a case: pages and API call these, never the services directly.
+"""The one path to a change of a case: pages, API and tasks call these, never the services.
 
-Each function locks the case row, calls the casework service that decides and records, then moves
-the viewflow process (completes the human task, or runs the handle that was waiting), all in one
-transaction. Lock order is always case row, then process row.
+Each function is named as the service it calls (`case_resolve` here calls
+`casework.services.case_resolve`), locks the case row once, lets the service decide and record,
+then moves the viewflow process (completes the human task, or runs the handle that was waiting),
+all in one transaction. Lock order is always case row, then process row; the services expect the
+lock and do not take it again.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,9 +31,14 @@ ACTIVE = (STATUS.NEW, STATUS.ASSIGNED)
 
 
 def _lock_case(case: Case | int) -> Case:
+    """Re-read the case under its row lock, with what every service reads of it."""
     pk = case.pk if isinstance(case, Case) else case
     try:
-        return Case.objects.select_for_update(of=("self",)).get(pk=pk)
+        return (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("cooperative__office", "area", "assignee")
+            .get(pk=pk)
+        )
     except Case.DoesNotExist as missing:
         raise NotFoundError(_("No such case.")) from missing
 
@@ -104,7 +112,7 @@ def _run_handle(case: Case, node) -> None:
 
 
 @transaction.atomic
-def open_case(**kwargs) -> Case:
+def case_open(**kwargs) -> Case:
     """Intake (triaged and routed when the rules allow), then the process starts from it."""
     case = services.case_open(**kwargs)
     CaseFlow.start.run(case=case)
@@ -112,7 +120,7 @@ def open_case(**kwargs) -> Case:
 
 
 @transaction.atomic
-def triage_case(*, case, actor, priority, area=None, specialty=None, at=None) -> Case:
+def case_triage(*, case, actor, priority, area=None, specialty=None, at=None) -> Case:
     return _decide_then_complete(
         case,
         CaseFlow.triage,
@@ -124,7 +132,7 @@ def triage_case(*, case, actor, priority, area=None, specialty=None, at=None) ->
 
 
 @transaction.atomic
-def reject_case(*, case, actor, reason, explanation, at=None) -> Case:
+def case_reject(*, case, actor, reason, explanation, at=None) -> Case:
     return _decide_then_complete(
         case,
         CaseFlow.triage,
@@ -139,7 +147,7 @@ def reject_case(*, case, actor, reason, explanation, at=None) -> Case:
 
 
 @transaction.atomic
-def assign_case(*, case, actor, consultant, at=None) -> Case:
+def case_assign(*, case, actor, consultant, at=None) -> Case:
     """A supervisor assigns or reassigns; the open work task follows the new assignee."""
     case = _lock_case(case)
     services.case_assign(case=case, actor=actor, consultant=consultant, at=at)
@@ -189,7 +197,7 @@ def _task_case(task: Task) -> Case | None:
 
 
 @transaction.atomic
-def claim_task(*, task, actor) -> Task:
+def task_claim(*, task, actor) -> Task:
     """Take a task from a queue; of two people claiming at once, exactly one gets it."""
     task, case = _lock_task(task)
     if task.status != STATUS.NEW or task.owner_id is not None:
@@ -209,7 +217,7 @@ def claim_task(*, task, actor) -> Task:
 
 
 @transaction.atomic
-def release_task(*, task, actor) -> Task:
+def task_release(*, task, actor) -> Task:
     """Put a task one holds back in its queue."""
     task, case = _lock_task(task)
     if task.status != STATUS.ASSIGNED or task.owner_id is None:
@@ -227,15 +235,13 @@ def release_task(*, task, actor) -> Task:
 
 
 @transaction.atomic
-def hand_back(*, case, actor, reason, at=None) -> Case:
+def case_hand_back(*, case, actor, reason, at=None) -> Case:
     """The consultant returns the case to a supervisor for reassignment."""
     return _decide_then_complete(
         case,
         CaseFlow.work,
         actor,
-        lambda locked: services.case_release(
-            case=locked, actor=actor, hand_back=True, reason=reason, at=at
-        ),
+        lambda locked: services.case_hand_back(case=locked, actor=actor, reason=reason, at=at),
     )
 
 
@@ -243,7 +249,7 @@ def hand_back(*, case, actor, reason, at=None) -> Case:
 
 
 @transaction.atomic
-def post_message(*, case, author, body, internal=False, at=None):
+def case_post_message(*, case, author, body, internal=False, at=None):
     """A message; a member's answer to a request for information brings the case back."""
     case = _lock_case(case)
     roles = roles_of(author)
@@ -260,23 +266,36 @@ def post_message(*, case, author, body, internal=False, at=None):
 
 
 @transaction.atomic
-def provide_info(*, case, actor, body, at=None):
+def case_provide_info(*, case, actor, body, at=None):
     case = _lock_case(case)
     message = services.case_provide_info(case=case, actor=actor, body=body, at=at)
     _run_handle(case, CaseFlow.await_information)
     return message
 
 
-def acknowledge(*, case, actor, body="", at=None):
+@transaction.atomic
+def case_acknowledge(*, case, actor, body="", at=None):
+    case = _lock_case(case)
     return services.case_acknowledge(case=case, actor=actor, body=body, at=at)
 
 
-def record_time(*, case, actor, minutes, note="", at=None):
+@transaction.atomic
+def case_record_time(*, case, actor, minutes, note="", at=None):
+    case = _lock_case(case)
     return services.case_record_time(case=case, actor=actor, minutes=minutes, note=note, at=at)
 
 
 @transaction.atomic
-def request_info(*, case, actor, question, at=None) -> Case:
+def case_attach(*, case, uploaded_by, file, internal=False, message=None):
+    """A document on the case (or on one of its messages), after the upload checks."""
+    case = _lock_case(case)
+    return services.case_attach(
+        case=case, uploaded_by=uploaded_by, file=file, internal=internal, message=message
+    )
+
+
+@transaction.atomic
+def case_request_info(*, case, actor, question, at=None) -> Case:
     return _decide_then_complete(
         case,
         CaseFlow.work,
@@ -288,7 +307,7 @@ def request_info(*, case, actor, question, at=None) -> Case:
 
 
 @transaction.atomic
-def resolve(*, case, actor, outcome, summary, minutes_spent=0, at=None) -> Case:
+def case_resolve(*, case, actor, outcome, summary, minutes_spent=0, at=None) -> Case:
     return _decide_then_complete(
         case,
         CaseFlow.work,
@@ -308,7 +327,7 @@ def resolve(*, case, actor, outcome, summary, minutes_spent=0, at=None) -> Case:
 
 
 @transaction.atomic
-def confirm(*, case, actor, at=None) -> Case:
+def case_confirm(*, case, actor, at=None) -> Case:
     case = _lock_case(case)
     services.case_confirm(case=case, actor=actor, at=at)
     _run_handle(case, CaseFlow.await_confirmation)
@@ -317,7 +336,7 @@ def confirm(*, case, actor, at=None) -> Case:
 
 
 @transaction.atomic
-def reopen(*, case, actor, reason, at=None) -> Case:
+def case_reopen(*, case, actor, reason, at=None) -> Case:
     case = _lock_case(case)
     services.case_reopen(case=case, actor=actor, reason=reason, at=at)
     _run_handle(case, CaseFlow.await_confirmation)
@@ -326,7 +345,7 @@ def reopen(*, case, actor, reason, at=None) -> Case:
 
 
 @transaction.atomic
-def auto_close(*, case, at=None) -> Case | None:
+def case_auto_close(*, case, at=None) -> Case | None:
     case = _lock_case(case)
     closed = services.case_auto_close(case=case, at=at)
     if closed is None:
@@ -336,10 +355,10 @@ def auto_close(*, case, at=None) -> Case | None:
 
 
 @transaction.atomic
-def rate(*, case, actor, score, comment="", at=None):
+def case_rate(*, case, actor, score, comment="", at=None):
     case = _lock_case(case)
     rating = services.case_rate(case=case, actor=actor, score=score, comment=comment, at=at)
-    if rating.score <= services.settings.SPORTELLO_LOW_RATING:
+    if rating.score <= settings.SPORTELLO_LOW_RATING:
         FollowUpFlow.start.run(case=case)
     return rating
 
@@ -347,12 +366,14 @@ def rate(*, case, actor, score, comment="", at=None):
 # --- Supervision ---------------------------------------------------------------------------
 
 
-def change_priority(*, case, actor, priority, at=None) -> Case:
+@transaction.atomic
+def case_change_priority(*, case, actor, priority, at=None) -> Case:
+    case = _lock_case(case)
     return services.case_change_priority(case=case, actor=actor, priority=priority, at=at)
 
 
 @transaction.atomic
-def cancel(*, case, actor, reason, at=None) -> Case:
+def case_cancel(*, case, actor, reason, at=None) -> Case:
     case = _lock_case(case)
     services.case_cancel(case=case, actor=actor, reason=reason, at=at)
     process = _process_of(case)
@@ -362,15 +383,13 @@ def cancel(*, case, actor, reason, at=None) -> Case:
 
 
 @transaction.atomic
-def complete_follow_up(*, task, actor, note) -> Task:
-    task, _case = _lock_task(task)
-    process = task.process.coerced
+def case_follow_up(*, task, actor, note) -> Task:
+    """A supervisor's review of a low rating: recorded on the case, the follow-up task done."""
+    task, case = _lock_task(task)
     if task.flow_task is not FollowUpFlow.review or task.status not in ACTIVE:
         raise ConflictError(_("This follow-up is already done."), code="done")
-    if not roles_of(actor).supervises_area(process.case.area_id):
-        raise ForbiddenError(_("Only a supervisor of this area may do this."))
-    process.note = (note or "").strip()
+    process = task.process.coerced
+    process.note = services.case_follow_up(case=case or process.case, actor=actor, note=note)
     process.save(update_fields=["note"])
-    services.events.record(process.case, services.Kind.FOLLOW_UP, actor=actor, note=process.note)
     _complete(task, actor)
     return task

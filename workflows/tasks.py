@@ -26,6 +26,6 @@ def auto_close() -> int:
     """Close the resolved cases whose confirmation window has ended."""
     closed = 0
     for case_id in selectors.cases_due_for_auto_close():
-        if process.auto_close(case=case_id) is not None:
+        if process.case_auto_close(case=case_id) is not None:
             closed += 1
     return closed

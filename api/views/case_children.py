@@ -15,7 +15,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from casework.attachments import PayloadTooLarge, attachment_add
+from casework.attachments import PayloadTooLarge
 from casework.models import Attachment, Case, CaseEvent, Message
 from casework.selectors import (
     attachments_visible_to,
@@ -88,7 +88,7 @@ class MessageViewSet(
         case = self.get_case()
         data = s.MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        message = process.post_message(
+        message = process.case_post_message(
             case=case,
             author=request.user,
             body=data.validated_data["body"],
@@ -166,7 +166,7 @@ class AttachmentViewSet(
             message = messages_visible_to(request.user, case).filter(pk=message_id).first()
             if message is None:
                 raise ValidationError({"message": [_("No such message on this case.")]})
-        attachment = attachment_add(
+        attachment = process.case_attach(
             case=case,
             uploaded_by=request.user,
             file=data.validated_data["file"],

@@ -133,7 +133,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
         def open_case() -> Case:
             fields = intake.validated_data
-            return process.open_case(
+            return process.case_open(
                 requester=request.user,
                 cooperative=fields["cooperative"],
                 area=fields["area"],
@@ -167,7 +167,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def acknowledge(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.AcknowledgeSerializer).validated_data
-        process.acknowledge(case=case, actor=request.user, body=data.get("body", ""))
+        process.case_acknowledge(case=case, actor=request.user, body=data.get("body", ""))
         return self._case_response(case.pk)
 
     @case_action(
@@ -182,7 +182,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def request_info(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.RequestInfoSerializer).validated_data
-        process.request_info(case=case, actor=request.user, question=data["question"])
+        process.case_request_info(case=case, actor=request.user, question=data["question"])
         return self._case_response(case.pk)
 
     @case_action(
@@ -200,7 +200,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         outcome = OutcomeCode.objects.filter(
             area_id=case.area_id, code=data["outcome"], is_active=True
         ).first()
-        process.resolve(
+        process.case_resolve(
             case=case,
             actor=request.user,
             outcome=outcome,
@@ -218,7 +218,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def record_time(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.RecordTimeSerializer).validated_data
-        process.record_time(
+        process.case_record_time(
             case=case, actor=request.user, minutes=data["minutes"], note=data["note"]
         )
         return self._case_response(case.pk)
@@ -232,7 +232,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def hand_back(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.HandBackSerializer).validated_data
-        process.hand_back(case=case, actor=request.user, reason=data["reason"])
+        process.case_hand_back(case=case, actor=request.user, reason=data["reason"])
         return self._case_response(case.pk)
 
     # --- The cooperative's answers ---------------------------------------------------------
@@ -244,7 +244,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     )
     def confirm(self, request, pk=None):
         case = self.get_object()
-        process.confirm(case=case, actor=request.user)
+        process.case_confirm(case=case, actor=request.user)
         return self._case_response(case.pk)
 
     @case_action(
@@ -258,7 +258,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def reopen(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.ReasonSerializer).validated_data
-        process.reopen(case=case, actor=request.user, reason=data["reason"])
+        process.case_reopen(case=case, actor=request.user, reason=data["reason"])
         return self._case_response(case.pk)
 
     @case_action(
@@ -269,7 +269,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def rate(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.RateSerializer).validated_data
-        process.rate(case=case, actor=request.user, score=data["score"], comment=data["comment"])
+        process.case_rate(
+            case=case, actor=request.user, score=data["score"], comment=data["comment"]
+        )
         return self._case_response(case.pk)
 
     @case_action(
@@ -283,7 +285,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def provide_info(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.BodySerializer).validated_data
-        process.provide_info(case=case, actor=request.user, body=data["body"])
+        process.case_provide_info(case=case, actor=request.user, body=data["body"])
         return self._case_response(case.pk)
 
     # --- Supervision -----------------------------------------------------------------------
@@ -300,7 +302,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = self._input(s.TriageSerializer)
         area = data.validated_data.get("area") or case.area
-        process.triage_case(
+        process.case_triage(
             case=case,
             actor=request.user,
             area=area,
@@ -317,7 +319,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def reject(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.RejectSerializer).validated_data
-        process.reject_case(
+        process.case_reject(
             case=case, actor=request.user, reason=data["reason"], explanation=data["explanation"]
         )
         return self._case_response(case.pk)
@@ -330,7 +332,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def assign(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.AssignSerializer).validated_data
-        process.assign_case(case=case, actor=request.user, consultant=data["consultant"])
+        process.case_assign(case=case, actor=request.user, consultant=data["consultant"])
         return self._case_response(case.pk)
 
     @case_action(
@@ -341,7 +343,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def priority(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.PrioritySerializer).validated_data
-        process.change_priority(case=case, actor=request.user, priority=data["priority"])
+        process.case_change_priority(case=case, actor=request.user, priority=data["priority"])
         return self._case_response(case.pk)
 
     @case_action(
@@ -352,5 +354,5 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def cancel(self, request, pk=None):
         case = self.get_object()
         data = self._input(s.ReasonSerializer).validated_data
-        process.cancel(case=case, actor=request.user, reason=data["reason"])
+        process.case_cancel(case=case, actor=request.user, reason=data["reason"])
         return self._case_response(case.pk)

@@ -92,11 +92,11 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         task = self.get_object()
-        process.claim_task(task=task, actor=request.user)
+        process.task_claim(task=task, actor=request.user)
         return self._task_response(task.pk)
 
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         task = self.get_object()
-        process.release_task(task=task, actor=request.user)
+        process.task_release(task=task, actor=request.user)
         return self._task_response(task.pk)

@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.attachments import (
-    attachment_add,
     sanitize_filename,
 )
 from casework.errors import CaseError
@@ -194,7 +193,9 @@ def _discard_stored(attachments: list[Attachment]) -> None:
 
 def _attach_all(case, user, files, *, message=None, stored: list[Attachment]) -> None:
     for upload in files:
-        stored.append(attachment_add(case=case, uploaded_by=user, file=upload, message=message))
+        stored.append(
+            process.case_attach(case=case, uploaded_by=user, file=upload, message=message)
+        )
 
 
 @member_page
@@ -207,7 +208,7 @@ def portal_case_new(request):
             stored: list[Attachment] = []
             try:
                 with transaction.atomic():
-                    case = process.open_case(
+                    case = process.case_open(
                         requester=request.user,
                         cooperative=data["cooperative"],
                         area=data["area"],
@@ -302,7 +303,7 @@ def portal_case_reply(request, pk):
         stored: list[Attachment] = []
         try:
             with transaction.atomic():
-                message = process.post_message(case=case, author=request.user, body=body)
+                message = process.case_post_message(case=case, author=request.user, body=body)
                 _attach_all(case, request.user, files, message=message, stored=stored)
         except CaseError as refused:
             _discard_stored(stored)
@@ -323,7 +324,7 @@ def portal_case_reply(request, pk):
 def portal_case_confirm(request, pk):
     case = _member_case(request, pk)
     try:
-        process.confirm(case=case, actor=request.user)
+        process.case_confirm(case=case, actor=request.user)
     except CaseError as refused:
         messages.error(request, str(refused))
     else:
@@ -338,7 +339,7 @@ def portal_case_reopen(request, pk):
     form = ReopenForm(request.POST)
     if form.is_valid():
         try:
-            process.reopen(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+            process.case_reopen(case=case, actor=request.user, reason=form.cleaned_data["reason"])
         except CaseError as refused:
             form.add_error(None, str(refused))
         else:
@@ -354,7 +355,7 @@ def portal_case_rate(request, pk):
     form = RatingForm(request.POST)
     if form.is_valid():
         try:
-            process.rate(
+            process.case_rate(
                 case=case,
                 actor=request.user,
                 score=form.cleaned_data["score"],

@@ -7,7 +7,6 @@ from rest_framework.test import APIClient
 
 from casework.models import Consultant
 from tests import factories
-from workflows import process
 
 
 @pytest.fixture(autouse=True)
@@ -28,14 +27,6 @@ def fiscal_area():
 
 
 @pytest.fixture
-def consultant(area, office):
-    # Room for every case a test opens, so routing always finds them.
-    return factories.ConsultantFactory(
-        user__username="consulente", office=office, areas=[area], capacity=200
-    ).user
-
-
-@pytest.fixture
 def consultant2(area, office):
     return factories.ConsultantFactory(
         user__username="consulente2", office=office, areas=[area], capacity=200
@@ -46,13 +37,6 @@ def consultant2(area, office):
 def fiscal_consultant(fiscal_area, office):
     return factories.ConsultantFactory(
         user__username="consulente.fiscale", office=office, areas=[fiscal_area], capacity=200
-    ).user
-
-
-@pytest.fixture
-def area_supervisor(area):
-    return factories.SupervisorFactory(
-        user__username="supervisore.legale", all_areas=False, areas=[area]
     ).user
 
 
@@ -88,33 +72,9 @@ def api():
 
 
 @pytest.fixture
-def open_case(process_setup, member, cooperative):
-    """Open a case through the process (routing gives it to a consultant when one exists)."""
-
-    def make(requester=None, coop=None, **fields):
-        return process.open_case(
-            requester=requester or member,
-            cooperative=coop or cooperative,
-            area=fields.pop("area", process_setup),
-            subject=fields.pop("subject", "Modifica dello statuto"),
-            description=fields.pop("description", "Dobbiamo cambiare l'oggetto sociale."),
-            **fields,
-        )
-
-    return make
-
-
-@pytest.fixture
-def assigned_case(open_case, consultant):
-    case = open_case()
-    assert case.status == "assigned" and case.assignee == consultant
-    return case
-
-
-@pytest.fixture
 def other_case(open_case, other_member, other_cooperative, consultant):
     """A case of the other cooperative, in the same area (so the same staff see it)."""
-    return open_case(requester=other_member, coop=other_cooperative)
+    return open_case(other_member, other_cooperative)
 
 
 def set_capacity(user, capacity):

@@ -164,8 +164,8 @@ def test_member_may_not_upload_internal(api, member, assigned_case):
 
 
 def test_attachment_to_a_message(api, member, consultant, assigned_case):
-    note = process.post_message(case=assigned_case, author=consultant, body="n", internal=True)
-    reply = process.post_message(case=assigned_case, author=member, body="ecco")
+    note = process.case_post_message(case=assigned_case, author=consultant, body="n", internal=True)
+    reply = process.case_post_message(case=assigned_case, author=member, body="ecco")
 
     mine = upload(api(member), assigned_case, "a.pdf", PDF, message=reply.pk)
     on_note = upload(api(member), assigned_case, "a.pdf", PDF, message=note.pk)
@@ -180,7 +180,7 @@ def test_attachment_to_a_message(api, member, consultant, assigned_case):
 
 
 def test_no_documents_on_a_cancelled_case(api, member, supervisor, assigned_case):
-    process.cancel(case=assigned_case, actor=supervisor, reason="Doppione")
+    process.case_cancel(case=assigned_case, actor=supervisor, reason="Doppione")
 
     assert upload(api(member), assigned_case, "a.pdf", PDF).status_code == 409
 

@@ -68,7 +68,7 @@ def test_member_answer_as_a_message_resumes_the_case(api, member, consultant, as
 
 
 def test_reopen(api, member, consultant, assigned_case, outcome):
-    process.resolve(case=assigned_case, actor=consultant, outcome=outcome, summary="Fatto")
+    process.case_resolve(case=assigned_case, actor=consultant, outcome=outcome, summary="Fatto")
 
     response = act(api(member), assigned_case, "reopen", {"reason": "Non basta"})
 
@@ -173,15 +173,6 @@ def test_supervisor_changes_priority_assigns_and_cancels(
 
     response = act(client, assigned_case, "cancel", {"reason": "Doppione"})
     assert response.json()["status"] == "cancelled"
-
-
-@pytest.fixture
-def triage_case(open_case, process_setup):
-    process_setup.default_priority = ""
-    process_setup.save()
-    case = open_case()
-    assert case.status == "triage"
-    return case
 
 
 def test_triage(api, area_supervisor, consultant, triage_case, fiscal_area):

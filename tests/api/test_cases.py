@@ -85,7 +85,7 @@ def test_case_representation(api, member, consultant, assigned_case):
 def test_staff_only_fields(api, member, consultant, assigned_case):
     from workflows import process
 
-    process.post_message(case=assigned_case, author=consultant, body="Nota", internal=True)
+    process.case_post_message(case=assigned_case, author=consultant, body="Nota", internal=True)
 
     as_member = api(member).get(f"{CASES}{assigned_case.pk}/").json()
     as_staff = api(consultant).get(f"{CASES}{assigned_case.pk}/").json()

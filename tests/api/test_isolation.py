@@ -3,9 +3,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from casework.attachments import attachment_add
 from workflows import process
 from workflows.flows import CaseFlow
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +30,9 @@ CASE_ACTIONS = [
 @pytest.fixture
 def beta(other_case, other_member, consultant):
     """Every kind of object of cooperative Beta: case, message, note, document, task, report."""
-    message = process.post_message(case=other_case, author=other_member, body="Messaggio Beta")
-    note = process.post_message(case=other_case, author=consultant, body="Nota", internal=True)
-    document = attachment_add(
+    message = process.case_post_message(case=other_case, author=other_member, body="Messaggio Beta")
+    note = process.case_post_message(case=other_case, author=consultant, body="Nota", internal=True)
+    document = case_attach(
         case=other_case,
         uploaded_by=other_member,
         file=SimpleUploadedFile("beta.pdf", b"%PDF-1.4 beta"),

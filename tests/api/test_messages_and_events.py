@@ -19,11 +19,11 @@ def events_url(case):
 
 @pytest.fixture
 def noted_case(assigned_case, consultant, member):
-    process.post_message(case=assigned_case, author=consultant, body="Risposta pubblica")
-    process.post_message(
+    process.case_post_message(case=assigned_case, author=consultant, body="Risposta pubblica")
+    process.case_post_message(
         case=assigned_case, author=consultant, body="SEGRETO interno", internal=True
     )
-    process.record_time(case=assigned_case, actor=consultant, minutes=15, note="SEGRETO ore")
+    process.case_record_time(case=assigned_case, actor=consultant, minutes=15, note="SEGRETO ore")
     return assigned_case
 
 
@@ -89,8 +89,8 @@ def test_bad_message_is_400(api, member, assigned_case, data):
 
 
 def test_no_messages_on_a_closed_case(api, member, consultant, assigned_case, outcome):
-    process.resolve(case=assigned_case, actor=consultant, outcome=outcome, summary="Fatto")
-    process.confirm(case=assigned_case, actor=member)
+    process.case_resolve(case=assigned_case, actor=consultant, outcome=outcome, summary="Fatto")
+    process.case_confirm(case=assigned_case, actor=member)
 
     response = api(member).post(messages_url(assigned_case), {"body": "Ancora"}, format="json")
 

@@ -5,11 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casework.attachments import attachment_add
 from casework.models import Case
 from tests import factories
 from workflows import process
 from workflows.flows import CaseFlow
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +38,15 @@ def busy(open_case, consultant, member, supervisor, other_case):
     cases = [open_case(specialty=None) for _ in range(ROWS)]
     case = cases[0]
     for n in range(ROWS):
-        message = process.post_message(case=case, author=member, body=f"Messaggio {n}")
-        attachment_add(
+        message = process.case_post_message(case=case, author=member, body=f"Messaggio {n}")
+        case_attach(
             case=case,
             uploaded_by=member,
             file=SimpleUploadedFile(f"doc{n}.pdf", b"%PDF-1.4 doc"),
             message=message,
         )
-        process.post_message(case=case, author=consultant, body=f"Nota {n}", internal=True)
-        process.record_time(case=case, actor=consultant, minutes=5)
+        process.case_post_message(case=case, author=consultant, body=f"Nota {n}", internal=True)
+        process.case_record_time(case=case, actor=consultant, minutes=5)
     Case.objects.filter(pk__in=[c.pk for c in cases[1:4]]).update(sla_state="at_risk")
     return cases
 
@@ -75,7 +75,7 @@ def test_task_lists(api, busy, consultant, area_supervisor, consultant2):
     assert_constant(client, "/api/v1/tasks/")
 
     for case in busy:
-        process.release_task(task=process.active_task(case, CaseFlow.work), actor=consultant)
+        process.task_release(task=process.active_task(case, CaseFlow.work), actor=consultant)
     assert_constant(api(consultant2), "/api/v1/tasks/", scope="available")
     assert_constant(api(area_supervisor), "/api/v1/tasks/", scope="available", step="work")
 

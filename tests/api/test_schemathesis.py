@@ -28,12 +28,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from casework.attachments import attachment_add
 from casework.config.wsgi import application
 from casework.demo import seed_registry
 from casework.models import Cooperative, OutcomeCode, PracticeArea
 from workflows import process
 from workflows.flows import CaseFlow
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def connection_kept_open() -> Iterator[None]:
 
 
 @pytest.fixture
-def world(settings, tmp_path) -> dict:
+def demo_world(settings, tmp_path) -> dict:
     """The demo registry, and four legal cases of a cooperative: one in triage, the others
     triaged (so routed to consultants), then acknowledged, waiting for information, resolved."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -69,7 +69,7 @@ def world(settings, tmp_path) -> dict:
     cooperative = Cooperative.objects.filter(memberships__user=member).first()
     legal = PracticeArea.objects.get(code="legal")
     cases = [
-        process.open_case(
+        process.case_open(
             requester=member,
             cooperative=cooperative,
             area=legal,
@@ -81,18 +81,18 @@ def world(settings, tmp_path) -> dict:
     in_triage, acknowledged, waiting, resolved = cases
     for case in (acknowledged, waiting, resolved):
         if case.status == "triage":
-            process.triage_case(case=case, actor=supervisor, priority="normal")
+            process.case_triage(case=case, actor=supervisor, priority="normal")
         case.refresh_from_db()
-        process.acknowledge(case=case, actor=case.assignee)
-    process.request_info(case=waiting, actor=waiting.assignee, question="Lo statuto attuale?")
-    process.resolve(
+        process.case_acknowledge(case=case, actor=case.assignee)
+    process.case_request_info(case=waiting, actor=waiting.assignee, question="Lo statuto attuale?")
+    process.case_resolve(
         case=resolved,
         actor=resolved.assignee,
         outcome=OutcomeCode.objects.filter(area=legal, is_active=True).first(),
         summary="Parere inviato.",
     )
-    message = process.post_message(case=in_triage, author=member, body="Ecco lo statuto.")
-    document = attachment_add(
+    message = process.case_post_message(case=in_triage, author=member, body="Ecco lo statuto.")
+    document = case_attach(
         case=in_triage,
         uploaded_by=member,
         file=SimpleUploadedFile("statuto.pdf", b"%PDF-1.4 statuto"),
@@ -163,15 +163,15 @@ def run_operation(operation, world: dict, headers: dict[str, str]) -> list[str]:
 
 
 @pytest.mark.parametrize("role", ["member", "consultant", "supervisor"])
-def test_no_server_error_and_every_response_as_documented(world, role):
-    token, _created = Token.objects.get_or_create(user=world["users"][role])
+def test_no_server_error_and_every_response_as_documented(demo_world, role):
+    token, _created = Token.objects.get_or_create(user=demo_world["users"][role])
     headers = {"Authorization": f"Token {token.key}"}
     with connection_kept_open():
         schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
         failures = [
             failure
             for result in schema.get_all_operations()
-            for failure in run_operation(result.ok(), world, headers)
+            for failure in run_operation(result.ok(), demo_world, headers)
         ]
 
     assert not failures, "\n\n".join(failures)

@@ -31,7 +31,7 @@ def sla_cases(open_case, other_member, other_cooperative, fiscal_area, fiscal_co
         "at_risk": open_case(),
         "breached": open_case(),
         "fiscal_at_risk": open_case(
-            requester=other_member, coop=other_cooperative, area=fiscal_area
+            requester=other_member, cooperative=other_cooperative, area=fiscal_area
         ),
         "closed": open_case(),
     }
@@ -133,7 +133,7 @@ def test_sla_cases_for_staff_only(api, member, sla_cases):
 
 
 @pytest.fixture
-def history(open_case, outcome, member, consultant):
+def four_known_cases(open_case, outcome, member, consultant):
     """Four cases of Alfa with known times, outcomes, ratings and minutes."""
     now = timezone.now()
     cases = [open_case() for _ in range(4)]
@@ -167,7 +167,7 @@ def history(open_case, outcome, member, consultant):
     return cases
 
 
-def test_report_figures(api, member, cooperative, history):
+def test_report_figures(api, member, cooperative, four_known_cases):
     response = api(member).get(report_url(cooperative))
 
     assert response.status_code == 200, response.content
@@ -203,10 +203,10 @@ def test_report_figures(api, member, cooperative, history):
 
 
 def test_a_case_cancelled_after_its_resolution_has_no_outcome(
-    api, member, cooperative, history, outcome
+    api, member, cooperative, four_known_cases, outcome
 ):
     """An outcome counts once the case is resolved or closed with it, on the API and the page."""
-    Case.objects.filter(pk=history[2].pk).update(status="cancelled")
+    Case.objects.filter(pk=four_known_cases[2].pk).update(status="cancelled")
 
     body = api(member).get(report_url(cooperative)).json()
     page = reports.cooperative_report(cooperative)
@@ -221,7 +221,7 @@ def test_a_case_cancelled_after_its_resolution_has_no_outcome(
     assert body["sla"]["resolved"] == page["resolved"] == 2
 
 
-def test_report_period(api, member, cooperative, history):
+def test_report_period(api, member, cooperative, four_known_cases):
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
 
     empty = api(member).get(report_url(cooperative), {"since": tomorrow}).json()
@@ -258,14 +258,14 @@ def test_report_visibility(
 
 
 def test_staff_report_counts_only_their_areas(
-    api, fiscal_consultant, cooperative, history, fiscal_area
+    api, fiscal_consultant, cooperative, four_known_cases, fiscal_area
 ):
     body = api(fiscal_consultant).get(report_url(cooperative)).json()
 
     assert body["cases"]["total"] == 0
 
 
-def test_report_is_computed_in_the_database(api, member, cooperative, history, open_case, outcome):
+def test_report_is_computed_in_the_database(api, member, cooperative, four_known_cases, open_case, outcome):
     client = api(member)
     before = queries(client, report_url(cooperative))
     for case in [open_case() for _ in range(5)]:

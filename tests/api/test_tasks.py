@@ -21,7 +21,7 @@ TASKS = "/api/v1/tasks/"
 def released_task(assigned_case, consultant):
     """A work task back in the area's queue, unclaimed."""
     work = process.active_task(assigned_case, CaseFlow.work)
-    process.release_task(task=work, actor=consultant)
+    process.task_release(task=work, actor=consultant)
     work.refresh_from_db()
     assert work.owner is None and work.status == "NEW"
     return work
@@ -84,10 +84,10 @@ def test_a_case_triaged_into_another_area_queues_there(
     case = open_case(area=fiscal_area)
     assert case.status == "triage"
 
-    process.triage_case(case=case, actor=supervisor, priority="high", area=area)
+    process.case_triage(case=case, actor=supervisor, priority="high", area=area)
     work = process.active_task(case, CaseFlow.work)
     assert work.owner == consultant
-    process.release_task(task=work, actor=consultant)
+    process.task_release(task=work, actor=consultant)
 
     assert ids(api(area_supervisor).get(TASKS, {"scope": "available"})) == [work.pk]
     assert ids(api(fiscal_supervisor).get(TASKS, {"scope": "available"})) == []
@@ -174,11 +174,11 @@ def test_concurrent_claims_exactly_one_wins(process_setup, member, cooperative, 
         ).user
         for n in range(6)
     ]
-    case = process.open_case(
+    case = process.case_open(
         requester=member, cooperative=cooperative, area=process_setup, subject="S", description="D"
     )
     work = process.active_task(case, CaseFlow.work)
-    process.release_task(task=work, actor=case.assignee)
+    process.task_release(task=work, actor=case.assignee)
     barrier = threading.Barrier(len(consultants))
     answers = []
 

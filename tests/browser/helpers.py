@@ -25,7 +25,7 @@ def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
 
 def open_fiscal_case() -> Case:
     """The case the member opens through the portal in the first journey, opened directly."""
-    case = process.open_case(
+    case = process.case_open(
         requester=get_user_model().objects.get(username=MEMBER),
         cooperative=Cooperative.objects.get(name="Cooperativa Alfa"),
         area=PracticeArea.objects.get(code="fiscal"),

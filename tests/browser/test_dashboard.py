@@ -33,7 +33,7 @@ def tile_counts(page: Page) -> dict[str, int]:
 
 
 def open_case(subject: str, area_code: str) -> Case:
-    return process.open_case(
+    return process.case_open(
         requester=get_user_model().objects.get(username="socio.alfa"),
         cooperative=Cooperative.objects.get(name="Cooperativa Alfa"),
         area=PracticeArea.objects.get(code=area_code),

@@ -532,7 +532,7 @@ def test_negative_counts_are_rejected(capacity, active):
 
 
 @pytest.fixture
-def english():
+def english_texts():
     """English texts, also when the suite runs with -p no:django and Django is not set up yet."""
     import django
     from django.apps import apps
@@ -577,7 +577,7 @@ def english():
     ],
     ids=list(RoutingReason),
 )
-def test_reason_text_covers_every_reason(english, candidates, specialty, exclude, expected):
+def test_reason_text_covers_every_reason(english_texts, candidates, specialty, exclude, expected):
     decision = choose_consultant(request_for(specialty=specialty, exclude=exclude), candidates)
 
     text = reason_text(decision)
@@ -589,7 +589,7 @@ def test_reason_text_covers_every_reason(english, candidates, specialty, exclude
         assert text.endswith("Assign the case manually.")
 
 
-def test_reason_text_tolerates_an_unknown_code(english):
+def test_reason_text_tolerates_an_unknown_code(english_texts):
     decision = RoutingDecision(
         consultant_id=None, reason_code="something_new", explanation="", considered=()
     )

@@ -41,7 +41,7 @@ User = get_user_model()
 
 def _open_routed_case(*, member, cooperative, area, supervisor, n: int) -> Case:
     """A case through intake and triage, routed to a consultant of the area."""
-    case = process.open_case(
+    case = process.case_open(
         requester=member,
         cooperative=cooperative,
         area=area,
@@ -49,7 +49,7 @@ def _open_routed_case(*, member, cooperative, area, supervisor, n: int) -> Case:
         description="Aperto dal drill di concorrenza.",
     )
     if case.status == "triage":
-        case = process.triage_case(case=case, actor=supervisor, priority="normal")
+        case = process.case_triage(case=case, actor=supervisor, priority="normal")
     return case
 
 
@@ -73,7 +73,7 @@ def test_hundred_simultaneous_claims_of_one_task(drill, orm, report, monkeypatch
         )
         work = process.active_task(case, CaseFlow.work)
         if work.owner_id:
-            process.release_task(task=work, actor=work.owner)
+            process.task_release(task=work, actor=work.owner)
         work.refresh_from_db()
         assert (work.status, work.owner_id) == ("NEW", None)
         tasks.append((case.pk, work.pk))
@@ -196,27 +196,27 @@ def _act(world: World, kind: str, rng: random.Random):
         task = process.active_task(case, CaseFlow.work)
         if task is None:
             return "no work task"
-        return process.claim_task(task=task, actor=someone_staff)
+        return process.task_claim(task=task, actor=someone_staff)
     if kind == "release":
         task = process.active_task(case, CaseFlow.work)
         if task is None:
             return "no work task"
-        return process.release_task(task=task, actor=assignee or someone_staff)
+        return process.task_release(task=task, actor=assignee or someone_staff)
     if kind == "reply":
         author = rng.choice([assignee or someone_staff, member])
-        return process.post_message(case=case, author=author, body="Risposta del drill.")
+        return process.case_post_message(case=case, author=author, body="Risposta del drill.")
     if kind == "note":
-        return process.post_message(
+        return process.case_post_message(
             case=case, author=someone_staff, body="Nota interna del drill.", internal=True
         )
     if kind == "request_info":
-        return process.request_info(
+        return process.case_request_info(
             case=case, actor=assignee or someone_staff, question="Ci mandate il bilancio?"
         )
     if kind == "answer":
-        return process.provide_info(case=case, actor=member, body="Ecco il bilancio.")
+        return process.case_provide_info(case=case, actor=member, body="Ecco il bilancio.")
     if kind == "resolve":
-        return process.resolve(
+        return process.case_resolve(
             case=case,
             actor=assignee or someone_staff,
             outcome=rng.choice(world.outcomes[case.area_id]),
@@ -224,13 +224,13 @@ def _act(world: World, kind: str, rng: random.Random):
             minutes_spent=rng.randint(0, 60),
         )
     if kind == "reopen":
-        return process.reopen(case=case, actor=member, reason="Non ci siamo ancora.")
+        return process.case_reopen(case=case, actor=member, reason="Non ci siamo ancora.")
     if kind == "priority":
-        return process.change_priority(
+        return process.case_change_priority(
             case=case, actor=world.supervisor, priority=rng.choice(PRIORITIES)
         )
     if kind == "assign":
-        return process.assign_case(case=case, actor=world.supervisor, consultant=someone_staff)
+        return process.case_assign(case=case, actor=world.supervisor, consultant=someone_staff)
     raise AssertionError(kind)
 
 

@@ -31,7 +31,7 @@ from tests.api.test_schemathesis import (
     CHECKS,
     connection_kept_open,
     real_path_parameters,
-    world,  # noqa: F401 (a fixture)
+    demo_world,  # noqa: F401 (a fixture)
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -87,8 +87,8 @@ def headers_of(user) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_operation_many_examples(world, role):  # noqa: F811
-    headers = headers_of(world["users"][role])
+def test_every_operation_many_examples(demo_world, role):  # noqa: F811
+    headers = headers_of(demo_world["users"][role])
     statuses: Counter = Counter()
     with connection_kept_open():
         schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
@@ -96,7 +96,7 @@ def test_every_operation_many_examples(world, role):  # noqa: F811
         failures = [
             failure
             for operation in operations
-            for failure in fuzz_operation(operation, world, headers, statuses)
+            for failure in fuzz_operation(operation, demo_world, headers, statuses)
         ]
 
     total = sum(count for status, count in statuses.items() if status != "failed")
@@ -108,9 +108,9 @@ def test_every_operation_many_examples(world, role):  # noqa: F811
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_stateful_sequences(world, role):  # noqa: F811
+def test_stateful_sequences(demo_world, role):  # noqa: F811
     """Chains of calls linked by the ids they return: no 5xx, every response as documented."""
-    headers = headers_of(world["users"][role])
+    headers = headers_of(demo_world["users"][role])
     statuses: Counter = Counter()
     with connection_kept_open():
         schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)

@@ -1,4 +1,6 @@
-"""Fixtures of the portal and dashboard tests: the case process set up, cases in bulk, uploads."""
+"""Fixtures of the portal and dashboard tests: English pages, uploads, cases in bulk.
+
+The case process and `open_case` are the suite's, in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -14,25 +16,10 @@ from casework.models import (
     Rating,
 )
 from tests import factories
-from workflows import process
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 _references = itertools.count(1)
-
-
-# --- Copied from tests/workflows/conftest.py: an area ready for the case process ---------------
-
-
-@pytest.fixture
-def process_setup(calendar, policies, outcome, area):
-    area.default_priority = "normal"
-    area.usual_documents = "Statuto vigente e ultimo verbale di assemblea"
-    area.save()
-    return area
-
-
-# --- Portal fixtures ---------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -43,15 +30,10 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def english(client):
+def english_cookie(client):
     """Pages in English, so assertions on text hold whatever the Italian catalogue says."""
     client.cookies["django_language"] = "en"
     return client
-
-
-@pytest.fixture
-def other_area():
-    return factories.AreaFactory(code="fiscal", name="Fiscale", reference_prefix="FIS")
 
 
 @pytest.fixture
@@ -81,19 +63,6 @@ def nobody():
 def pdf_upload():
     def make(name="statuto.pdf", content=PDF_BYTES):
         return SimpleUploadedFile(name, content, content_type="application/pdf")
-
-    return make
-
-
-@pytest.fixture
-def open_case(process_setup, consultant):
-    """Open a case through the process, as the member of the cooperative would."""
-
-    def make(requester, cooperative, **kwargs):
-        kwargs.setdefault("area", process_setup)
-        kwargs.setdefault("subject", "Modifica dello statuto")
-        kwargs.setdefault("description", "Dobbiamo modificare lo statuto.")
-        return process.open_case(requester=requester, cooperative=cooperative, **kwargs)
 
     return make
 

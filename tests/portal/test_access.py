@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from casework.attachments import attachment_add
 from tests.portal.conftest import PDF_BYTES
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ ROLES = ["member", "other_member", "consultant", "supervisor", "admin_user", "no
 
 @pytest.fixture
 def document(member_case, member):
-    return attachment_add(
+    return case_attach(
         case=member_case,
         uploaded_by=member,
         file=SimpleUploadedFile("verbale.pdf", PDF_BYTES),

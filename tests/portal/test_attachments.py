@@ -1,4 +1,4 @@
-"""attachment_add: who may upload, size and type decided by content, rows, files and events."""
+"""case_attach: who may upload, size and type decided by content, rows, files and events."""
 
 import hashlib
 import io
@@ -10,13 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from casework.attachments import (
     PayloadTooLarge,
     UnsupportedType,
-    attachment_add,
     detect_content_type,
     sanitize_filename,
 )
 from casework.errors import CaseError, ConflictError, ForbiddenError
 from casework.models import Attachment, Case, CaseEvent
 from tests.portal.conftest import EXE_BYTES, PDF_BYTES
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_file_names_are_sanitised(name, expected):
 
 
 def test_attachment_is_stored_with_its_digest_and_an_event(member_case, member, media_root):
-    attachment = attachment_add(
+    attachment = case_attach(
         case=member_case, uploaded_by=member, file=SimpleUploadedFile("../statuto.pdf", PDF_BYTES)
     )
     assert attachment.original_name == "statuto.pdf"
@@ -100,9 +100,7 @@ def test_refused_uploads_save_nothing(
 ):
     settings.ATTACHMENT_MAX_BYTES = 1024
     with pytest.raises(error) as refused:
-        attachment_add(
-            case=member_case, uploaded_by=member, file=SimpleUploadedFile("x.pdf", content)
-        )
+        case_attach(case=member_case, uploaded_by=member, file=SimpleUploadedFile("x.pdf", content))
     assert refused.value.code == code
     assert not Attachment.objects.exists()
     assert not media_root.exists() or not any(p.is_file() for p in media_root.rglob("*"))
@@ -111,7 +109,7 @@ def test_refused_uploads_save_nothing(
 def test_a_type_not_allowed_by_settings_is_refused(member_case, member, settings):
     settings.ATTACHMENT_ALLOWED_TYPES = ["application/pdf"]
     with pytest.raises(UnsupportedType):
-        attachment_add(
+        case_attach(
             case=member_case, uploaded_by=member, file=SimpleUploadedFile("a.txt", b"ciao\n")
         )
 
@@ -120,17 +118,17 @@ def test_only_the_cooperative_and_the_areas_staff_may_attach(
     member_case, other_member, member, consultant
 ):
     with pytest.raises(ForbiddenError):
-        attachment_add(
+        case_attach(
             case=member_case, uploaded_by=other_member, file=SimpleUploadedFile("a.pdf", PDF_BYTES)
         )
     with pytest.raises(ForbiddenError):
-        attachment_add(
+        case_attach(
             case=member_case,
             uploaded_by=member,
             file=SimpleUploadedFile("a.pdf", PDF_BYTES),
             internal=True,
         )
-    note = attachment_add(
+    note = case_attach(
         case=member_case,
         uploaded_by=consultant,
         file=SimpleUploadedFile("a.pdf", PDF_BYTES),
@@ -142,6 +140,6 @@ def test_only_the_cooperative_and_the_areas_staff_may_attach(
 def test_no_documents_on_a_finished_case(member_case, member):
     Case.objects.filter(pk=member_case.pk).update(status="cancelled")
     with pytest.raises(ConflictError):
-        attachment_add(
+        case_attach(
             case=member_case, uploaded_by=member, file=SimpleUploadedFile("a.pdf", PDF_BYTES)
         )

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from casework.attachments import attachment_add
 from casework.models import Attachment, Case, CaseEvent, Message, Rating
 from casework.presenters import sla_words
 from tests.portal.conftest import EXE_BYTES, PDF_BYTES, make_case
 from workflows import process
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -202,11 +202,11 @@ def test_intake_refuses_another_cooperative(client, member, other_cooperative, p
 def test_internal_notes_and_documents_never_reach_the_member(
     client, member, member_case, consultant, pdf_upload
 ):
-    process.post_message(
+    process.case_post_message(
         case=member_case, author=consultant, body="NOTA-RISERVATA-123", internal=True
     )
-    process.post_message(case=member_case, author=consultant, body="Risposta pubblica")
-    secret = attachment_add(
+    process.case_post_message(case=member_case, author=consultant, body="Risposta pubblica")
+    secret = case_attach(
         case=member_case,
         uploaded_by=consultant,
         file=pdf_upload("riservato-interno.pdf"),
@@ -225,7 +225,7 @@ def test_internal_notes_and_documents_never_reach_the_member(
 def test_member_answers_a_request_for_information_with_text_and_files(
     client, member, member_case, consultant, pdf_upload
 ):
-    process.request_info(case=member_case, actor=consultant, question="Serve il verbale")
+    process.case_request_info(case=member_case, actor=consultant, question="Serve il verbale")
     client.force_login(member)
     page = client.get(f"/cases/{member_case.pk}/").content.decode()
     assert "The consultant needs information from you" in page and "Serve il verbale" in page
@@ -243,7 +243,7 @@ def test_member_answers_a_request_for_information_with_text_and_files(
 def test_answer_with_only_a_document_writes_a_message_for_it(
     client, member, member_case, consultant, pdf_upload
 ):
-    process.request_info(case=member_case, actor=consultant, question="Serve la visura")
+    process.case_request_info(case=member_case, actor=consultant, question="Serve la visura")
     client.force_login(member)
     client.post(f"/cases/{member_case.pk}/reply/", {"body": "", "documents": [pdf_upload("v.pdf")]})
     member_case.refresh_from_db()
@@ -256,7 +256,7 @@ def test_a_bad_document_in_an_answer_keeps_the_text_and_changes_nothing(
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    process.request_info(case=member_case, actor=consultant, question="Serve il verbale")
+    process.case_request_info(case=member_case, actor=consultant, question="Serve il verbale")
     client.force_login(member)
     response = client.post(
         f"/cases/{member_case.pk}/reply/",
@@ -278,7 +278,9 @@ def test_empty_reply_is_a_form_error(client, member, member_case):
 
 
 def test_member_confirms_a_resolved_case(client, member, member_case, consultant, outcome):
-    process.resolve(case=member_case, actor=consultant, outcome=outcome, summary="Parere inviato")
+    process.case_resolve(
+        case=member_case, actor=consultant, outcome=outcome, summary="Parere inviato"
+    )
     client.force_login(member)
     page = client.get(f"/cases/{member_case.pk}/").content.decode()
     assert "Is your problem solved?" in page and "Parere inviato" in page
@@ -288,7 +290,7 @@ def test_member_confirms_a_resolved_case(client, member, member_case, consultant
 
 
 def test_member_reopens_with_a_reason(client, member, member_case, consultant, outcome):
-    process.resolve(case=member_case, actor=consultant, outcome=outcome, summary="Fatto")
+    process.case_resolve(case=member_case, actor=consultant, outcome=outcome, summary="Fatto")
     client.force_login(member)
     empty = client.post(f"/cases/{member_case.pk}/reopen/", {"reason": ""})
     assert empty.status_code == 200 and "This field is required" in empty.content.decode()
@@ -302,8 +304,8 @@ def test_member_reopens_with_a_reason(client, member, member_case, consultant, o
 
 
 def test_member_rates_a_closed_case_once(client, member, member_case, consultant, outcome):
-    process.resolve(case=member_case, actor=consultant, outcome=outcome, summary="Fatto")
-    process.confirm(case=member_case, actor=member)
+    process.case_resolve(case=member_case, actor=consultant, outcome=outcome, summary="Fatto")
+    process.case_confirm(case=member_case, actor=member)
     client.force_login(member)
     assert "How satisfied are you" in client.get(f"/cases/{member_case.pk}/").content.decode()
     response = client.post(f"/cases/{member_case.pk}/rate/", {"score": "5", "comment": "Ottimo"})

@@ -56,9 +56,9 @@ def test_case_page_query_count_does_not_grow_with_messages(client, member, membe
 
     client.force_login(member)
     path = f"/cases/{member_case.pk}/"
-    process.post_message(case=member_case, author=consultant, body="Uno")
+    process.case_post_message(case=member_case, author=consultant, body="Uno")
     client.get(path)
     few = _queries(client, path)
     for n in range(10):
-        process.post_message(case=member_case, author=consultant, body=f"Messaggio {n}")
+        process.case_post_message(case=member_case, author=consultant, body=f"Messaggio {n}")
     assert _queries(client, path) == few

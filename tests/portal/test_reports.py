@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(cooperative, other_cooperative, area, consultant, outcome, member, other_member):
+def mixed_history(cooperative, other_cooperative, area, consultant, outcome, member, other_member):
     cases = make_mixed_cases(
         10, cooperative=cooperative, area=area, consultant=consultant, outcome=outcome, rater=member
     )
@@ -50,7 +50,7 @@ def history(cooperative, other_cooperative, area, consultant, outcome, member, o
     return [*cases, late]
 
 
-def test_report_figures_match_the_database(cooperative, history):
+def test_report_figures_match_the_database(cooperative, mixed_history):
     report = reports.cooperative_report(cooperative)
     cases = Case.objects.filter(cooperative=cooperative)
     resolved = cases.filter(status__in=["resolved", "closed"], resolved_at__isnull=False)
@@ -132,7 +132,7 @@ def _csv_rows(response, delimiter):
 
 @pytest.mark.parametrize(("language", "delimiter"), [("en", ","), ("it", ";")])
 def test_csv_has_the_same_figures_as_the_page(
-    client, member, cooperative, history, language, delimiter
+    client, member, cooperative, mixed_history, language, delimiter
 ):
     client.cookies["django_language"] = language
     client.force_login(member)

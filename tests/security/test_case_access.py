@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.attachments import attachment_add
 from casework.audit import case_read_recorded
 from casework.models import CaseAccess, Membership
 from tests import factories
 from tests.security.conftest import PDF_BYTES
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_reading_again_after_five_minutes_is_a_new_row(client, consultant, assig
 
 def test_a_staff_download_of_a_document_is_recorded(client, member, consultant, assigned_case):
     upload = SimpleUploadedFile("verbale.pdf", PDF_BYTES, content_type="application/pdf")
-    document = attachment_add(case=assigned_case, uploaded_by=member, file=upload)
+    document = case_attach(case=assigned_case, uploaded_by=member, file=upload)
     client.force_login(consultant)
 
     response = client.get(reverse("work:attachment", args=[assigned_case.pk, document.pk]))

@@ -14,11 +14,11 @@ from django.test import Client
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 
-from casework.attachments import attachment_add
 from casework.models import Attachment, Case, CaseEvent, Message, Notification, Rating
 from tests import factories
 from tests.security.conftest import PDF_BYTES
 from workflows import process
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ OTHER_TEXT = "Messaggio della Cooperativa Gamma"
 
 
 @pytest.fixture
-def history(
+def alfa_and_gamma_cases(
     django_capture_on_commit_callbacks,
     open_case,
     office,
@@ -48,24 +48,26 @@ def history(
         worked = open_case(
             subject="Verbale di assemblea", description="Serve un parere sul verbale"
         )
-        process.post_message(case=worked, author=member, body=PUBLIC_TEXT)
-        attachment_add(
+        process.case_post_message(case=worked, author=member, body=PUBLIC_TEXT)
+        case_attach(
             case=worked,
             uploaded_by=member,
             file=SimpleUploadedFile("verbale Fantozzi.pdf", PDF_BYTES),
         )
-        process.post_message(
+        process.case_post_message(
             case=worked, author=consultant, body=f"{MARKER} cliente difficile", internal=True
         )
-        attachment_add(
+        case_attach(
             case=worked,
             uploaded_by=consultant,
             file=SimpleUploadedFile("appunti.txt", b"Appunti interni del consulente\n"),
             internal=True,
         )
-        process.resolve(case=worked, actor=consultant, outcome=outcome, summary="Parere inviato")
-        process.confirm(case=worked, actor=member)
-        process.rate(case=worked, actor=member, score=4, comment="Grazie, Ugo è contento")
+        process.case_resolve(
+            case=worked, actor=consultant, outcome=outcome, summary="Parere inviato"
+        )
+        process.case_confirm(case=worked, actor=member)
+        process.case_rate(case=worked, actor=member, score=4, comment="Grazie, Ugo è contento")
         second = open_case(requester=shared, subject="Contratto", description="Contratto di rete")
         theirs = open_case(
             requester=gamma_member,
@@ -73,8 +75,8 @@ def history(
             subject="Statuto Gamma",
             description="Statuto",
         )
-        process.post_message(case=theirs, author=gamma_member, body=OTHER_TEXT)
-        attachment_add(
+        process.case_post_message(case=theirs, author=gamma_member, body=OTHER_TEXT)
+        case_attach(
             case=theirs, uploaded_by=gamma_member, file=SimpleUploadedFile("gamma.pdf", PDF_BYTES)
         )
     Token.objects.create(user=member)
@@ -110,7 +112,7 @@ def _text(files: dict) -> str:
 
 
 def test_export_holds_the_cooperative_its_members_cases_and_documents(
-    tmp_path, cooperative, member, history
+    tmp_path, cooperative, member, alfa_and_gamma_cases
 ):
     files, output = _export(cooperative.pk, tmp_path)
 
@@ -128,7 +130,7 @@ def test_export_holds_the_cooperative_its_members_cases_and_documents(
     assert members["socio"]["email"] == member.email
     assert members["socio"]["last_name"] == member.last_name
     cases = {row["reference"]: row for row in json.loads(files["cases.json"])}
-    worked = cases[history["worked"].reference]
+    worked = cases[alfa_and_gamma_cases["worked"].reference]
     assert len(cases) == 2
     assert PUBLIC_TEXT in [message["text"] for message in worked["messages"]]
     assert worked["rating"]["score"] == 4 and "Ugo" in worked["rating"]["comment"]
@@ -142,7 +144,7 @@ def test_export_holds_the_cooperative_its_members_cases_and_documents(
     # Internal notes only in their own, clearly named file.
     assert MARKER not in files["cases.json"].decode()
     [internal] = json.loads(files["internal_notes.json"])
-    assert internal["case"] == history["worked"].reference
+    assert internal["case"] == alfa_and_gamma_cases["worked"].reference
     assert MARKER in internal["notes"][0]["text"]
     [note_document] = internal["documents"]
     assert note_document["file"].startswith("internal_documents/")
@@ -158,17 +160,17 @@ def test_export_holds_the_cooperative_its_members_cases_and_documents(
     assert str(tmp_path / "export.zip") in output
 
 
-def test_export_holds_nothing_of_another_cooperative(tmp_path, cooperative, history):
+def test_export_holds_nothing_of_another_cooperative(tmp_path, cooperative, alfa_and_gamma_cases):
     files, _output = _export(cooperative.pk, tmp_path)
     text = _text(files)
 
     assert OTHER_TEXT not in text
-    assert history["theirs"].reference not in text
+    assert alfa_and_gamma_cases["theirs"].reference not in text
     assert "socio.gamma" not in text
     assert not any("gamma.pdf" in name for name in files)
 
 
-def test_export_finds_the_cooperative_by_tax_code(tmp_path, cooperative, history):
+def test_export_finds_the_cooperative_by_tax_code(tmp_path, cooperative, alfa_and_gamma_cases):
     files, _output = _export(f"IT {cooperative.tax_code}", tmp_path)
 
     assert json.loads(files["cooperative.json"])["id"] == cooperative.pk
@@ -194,7 +196,7 @@ def _snapshot(cooperative):
     }
 
 
-def test_erasure_needs_yes_and_changes_nothing_without_it(cooperative, member, history):
+def test_erasure_needs_yes_and_changes_nothing_without_it(cooperative, member, alfa_and_gamma_cases):
     with pytest.raises(CommandError, match="--yes"):
         call_command("cooperative_erase", cooperative=str(cooperative.pk), stdout=io.StringIO())
 
@@ -204,7 +206,7 @@ def test_erasure_needs_yes_and_changes_nothing_without_it(cooperative, member, h
 
 
 def test_erasure_removes_personal_data_and_keeps_the_figures(
-    tmp_path, cooperative, member, history
+    tmp_path, cooperative, member, alfa_and_gamma_cases
 ):
     before = _snapshot(cooperative)
     personal = [
@@ -238,7 +240,7 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(
     assert not Token.objects.filter(user=member).exists()
     assert not AccessAttempt.objects.filter(username="socio").exists()
     # Whoever also acts for another cooperative keeps their account.
-    shared = history["shared"]
+    shared = alfa_and_gamma_cases["shared"]
     shared.refresh_from_db()
     assert shared.is_active and shared.username == "socio.multi" and shared.email
     # Texts, documents and comments are gone.
@@ -250,7 +252,7 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(
     for attachment in Attachment.objects.filter(case__in=cases):
         assert (attachment.size, attachment.file.name, attachment.sha256) == (0, "", "")
     assert not any(path.exists() for path in paths)
-    assert Rating.objects.get(case=history["worked"]).comment == ""
+    assert Rating.objects.get(case=alfa_and_gamma_cases["worked"]).comment == ""
     for notification in Notification.objects.filter(case__in=cases):
         assert member_email not in notification.email + notification.body
     # Nothing personal is left anywhere the export looks.
@@ -262,12 +264,12 @@ def test_erasure_removes_personal_data_and_keeps_the_figures(
     assert "cases kept for statistics: 2." in out.getvalue()
 
 
-def test_erasure_leaves_other_cooperatives_untouched(cooperative, history):
-    gamma_member = history["gamma_member"]
+def test_erasure_leaves_other_cooperatives_untouched(cooperative, alfa_and_gamma_cases):
+    gamma_member = alfa_and_gamma_cases["gamma_member"]
     names = (gamma_member.first_name, gamma_member.last_name, gamma_member.email)
-    gamma_file = Path(Attachment.objects.get(case=history["theirs"]).file.path)
-    before = _snapshot(history["gamma"])
-    subject = Case.objects.get(pk=history["theirs"].pk).subject
+    gamma_file = Path(Attachment.objects.get(case=alfa_and_gamma_cases["theirs"]).file.path)
+    before = _snapshot(alfa_and_gamma_cases["gamma"])
+    subject = Case.objects.get(pk=alfa_and_gamma_cases["theirs"].pk).subject
 
     call_command(
         "cooperative_erase", cooperative=str(cooperative.pk), yes=True, stdout=io.StringIO()
@@ -276,14 +278,14 @@ def test_erasure_leaves_other_cooperatives_untouched(cooperative, history):
     gamma_member.refresh_from_db()
     assert gamma_member.is_active
     assert (gamma_member.first_name, gamma_member.last_name, gamma_member.email) == names
-    assert Message.objects.filter(case=history["theirs"], body=OTHER_TEXT).exists()
-    assert Case.objects.get(pk=history["theirs"].pk).subject == subject
+    assert Message.objects.filter(case=alfa_and_gamma_cases["theirs"], body=OTHER_TEXT).exists()
+    assert Case.objects.get(pk=alfa_and_gamma_cases["theirs"].pk).subject == subject
     assert gamma_file.exists()
-    assert _snapshot(history["gamma"]) == before
+    assert _snapshot(alfa_and_gamma_cases["gamma"]) == before
     assert Notification.objects.filter(recipient=gamma_member).exclude(body="[cancellato]").exists()
 
 
-def test_erasure_can_run_twice(cooperative, history):
+def test_erasure_can_run_twice(cooperative, alfa_and_gamma_cases):
     for _ in range(2):
         call_command(
             "cooperative_erase",

@@ -73,14 +73,14 @@ SUPERVISION = {"triage", "reject", "priority", "cancel", "assign"}
 
 
 @pytest.fixture
-def cases(open_case, process_setup, outcome, member, consultant):
+def cases_by_form(open_case, process_setup, outcome, member, consultant):
     """An assigned case, a resolved one (to reopen), a closed one (to rate), one in triage."""
     assigned, resolved, closed = (open_case(subject=f"Pratica {n}") for n in range(3))
     # A second consultant of the area, so that the assign form has a choice.
     factories.ConsultantFactory(user__username="consulente.due", areas=[process_setup])
     for case in (resolved, closed):
-        process.resolve(case=case, actor=consultant, outcome=outcome, summary="Parere.")
-    process.confirm(case=closed, actor=member)
+        process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Parere.")
+    process.case_confirm(case=closed, actor=member)
     process_setup.default_priority = ""
     process_setup.save()
     triage = open_case(subject="Da smistare")
@@ -136,9 +136,9 @@ def fuzz(client, url: str, body_strategy, case: Case | None) -> tuple[list[str],
 
 
 @pytest.mark.parametrize("form", PORTAL_FORMS)
-def test_portal_forms_survive_hostile_input(client, member, cases, form):
+def test_portal_forms_survive_hostile_input(client, member, cases_by_form, form):
     url, fields = PORTAL_FORMS[form]
-    case = cases.get(form, cases["assign"]) if "{case}" in url else None
+    case = cases_by_form.get(form, cases_by_form["assign"]) if "{case}" in url else None
     client.force_login(member)
 
     problems, statuses = fuzz(
@@ -152,8 +152,8 @@ def test_portal_forms_survive_hostile_input(client, member, cases, form):
 
 
 @pytest.mark.parametrize("action", WORKSPACE_FORMS)
-def test_workspace_forms_survive_hostile_input(client, consultant, supervisor, cases, action):
-    case = cases["triage"] if action in ("triage", "reject") else cases["assign"]
+def test_workspace_forms_survive_hostile_input(client, consultant, supervisor, cases_by_form, action):
+    case = cases_by_form["triage"] if action in ("triage", "reject") else cases_by_form["assign"]
     client.force_login(supervisor if action in SUPERVISION else consultant)
     url = f"/work/cases/{case.pk}/{action}/"
 

@@ -13,7 +13,7 @@ MARKER = "NOTA-INTERNA-7f3c9e1a"
 
 
 def _note(case, consultant, step):
-    process.post_message(
+    process.case_post_message(
         case=case,
         author=consultant,
         body=f"{MARKER} ({step}): non dirlo alla cooperativa",
@@ -36,11 +36,13 @@ def test_no_email_to_a_member_carries_an_internal_note(
         # cancellation; an internal note at every step.
         worked = open_case(subject="Contratto", description="Parere sul contratto")
         _note(worked, consultant, "opened")
-        process.request_info(case=worked, actor=consultant, question="Serve il verbale firmato")
+        process.case_request_info(
+            case=worked, actor=consultant, question="Serve il verbale firmato"
+        )
         _note(worked, consultant, "waiting")
-        process.post_message(case=worked, author=member, body="Ecco il verbale")
+        process.case_post_message(case=worked, author=member, body="Ecco il verbale")
         _note(worked, consultant, "answered")
-        process.resolve(
+        process.case_resolve(
             case=worked,
             actor=consultant,
             outcome=outcome,
@@ -48,22 +50,24 @@ def test_no_email_to_a_member_carries_an_internal_note(
             minutes_spent=30,
         )
         _note(worked, consultant, "resolved")
-        process.reopen(case=worked, actor=member, reason="Manca la parte sul recesso")
+        process.case_reopen(case=worked, actor=member, reason="Manca la parte sul recesso")
         _note(worked, consultant, "reopened")
-        process.cancel(case=worked, actor=supervisor, reason="Richiesta ritirata dalla cooperativa")
+        process.case_cancel(
+            case=worked, actor=supervisor, reason="Richiesta ritirata dalla cooperativa"
+        )
 
         # A case rejected at triage, with a supervisor's internal note before the rejection.
         process_setup.default_priority = ""
         process_setup.save()
         rejected = open_case(subject="Fuori ambito", description="Domanda non di competenza")
         assert rejected.status == "triage"
-        process.post_message(
+        process.case_post_message(
             case=rejected,
             author=supervisor,
             body=f"{MARKER} (triage): già seguito altrove",
             internal=True,
         )
-        process.reject_case(
+        process.case_reject(
             case=rejected,
             actor=supervisor,
             reason="out_of_scope",

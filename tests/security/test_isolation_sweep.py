@@ -22,11 +22,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
-from casework.attachments import attachment_add
 from casework.models import CaseEvent, Message
 from tests import factories
 from workflows import process
 from workflows.flows import CaseFlow, FollowUpFlow
+from workflows.process import case_attach
 
 from .conftest import PDF_BYTES
 
@@ -106,7 +106,7 @@ def cooperative_b(office):
 
 
 @pytest.fixture
-def world(process_setup, outcome, office, cooperative_b, member, consultant, supervisor):
+def cooperative_b_world(process_setup, outcome, office, cooperative_b, member, consultant, supervisor):
     """Cooperative B with cases in several states and every kind of child object."""
     member_b = factories.MembershipFactory(cooperative=cooperative_b, user__username="socio.b").user
     fiscal = factories.AreaFactory(code="fiscal", name="Fiscale", reference_prefix="FIS")
@@ -122,7 +122,7 @@ def world(process_setup, outcome, office, cooperative_b, member, consultant, sup
     }
 
     def open_b(n: int):
-        return process.open_case(
+        return process.case_open(
             requester=member_b,
             cooperative=cooperative_b,
             area=process_setup,
@@ -131,7 +131,7 @@ def world(process_setup, outcome, office, cooperative_b, member, consultant, sup
         )
 
     # A member of A has a case of their own, so their pages are not empty.
-    process.open_case(
+    process.case_open(
         requester=member,
         cooperative=member.memberships.first().cooperative,
         area=process_setup,
@@ -139,21 +139,23 @@ def world(process_setup, outcome, office, cooperative_b, member, consultant, sup
         description="Dati di A",
     )
     with_data, waiting, resolved, closed, cancelled = (open_b(n) for n in range(5))
-    process.acknowledge(case=with_data, actor=consultant)
-    message = process.post_message(case=with_data, author=member_b, body=MESSAGE_MARKER)
-    note = process.post_message(case=with_data, author=consultant, body=NOTE_MARKER, internal=True)
-    document = attachment_add(
+    process.case_acknowledge(case=with_data, actor=consultant)
+    message = process.case_post_message(case=with_data, author=member_b, body=MESSAGE_MARKER)
+    note = process.case_post_message(
+        case=with_data, author=consultant, body=NOTE_MARKER, internal=True
+    )
+    document = case_attach(
         case=with_data,
         uploaded_by=member_b,
         file=SimpleUploadedFile(f"{DOCUMENT_MARKER}.pdf", PDF_BYTES),
         message=message,
     )
-    process.request_info(case=waiting, actor=consultant, question=MESSAGE_MARKER)
+    process.case_request_info(case=waiting, actor=consultant, question=MESSAGE_MARKER)
     for case in (resolved, closed):
-        process.resolve(case=case, actor=consultant, outcome=outcome, summary=MESSAGE_MARKER)
-    process.confirm(case=closed, actor=member_b)
-    process.rate(case=closed, actor=member_b, score=1, comment=MESSAGE_MARKER)
-    process.cancel(case=cancelled, actor=supervisor, reason=MESSAGE_MARKER)
+        process.case_resolve(case=case, actor=consultant, outcome=outcome, summary=MESSAGE_MARKER)
+    process.case_confirm(case=closed, actor=member_b)
+    process.case_rate(case=closed, actor=member_b, score=1, comment=MESSAGE_MARKER)
+    process.case_cancel(case=cancelled, actor=supervisor, reason=MESSAGE_MARKER)
     cases = [with_data, waiting, resolved, closed, cancelled]
     for case in cases:
         case.refresh_from_db()
@@ -251,15 +253,15 @@ def leaked(body: bytes, markers: list[str]) -> list[str]:
     return [marker for marker in markers if marker in text]
 
 
-def test_no_outsider_sees_cooperative_b(world, capsys):
-    patterns, urls = swept_urls(world)
+def test_no_outsider_sees_cooperative_b(cooperative_b_world, capsys):
+    patterns, urls = swept_urls(cooperative_b_world)
     statuses: Counter[int] = Counter()
     problems: list[str] = []
     requests = 0
     swept = {url for _pattern, url, _names in urls}
     for role in ROLES:
         client = Client(raise_request_exception=False)
-        user = world["outsiders"][role]
+        user = cooperative_b_world["outsiders"][role]
         if user is not None:
             client.force_login(user)
         for sweepable, url, names_b_object in urls:
@@ -273,7 +275,7 @@ def test_no_outsider_sees_cooperative_b(world, capsys):
                     body = b"".join(response.streaming_content)
                 if response.status_code >= 500:
                     problems.append(f"{where}: {response.status_code}")
-                found = leaked(body, world["markers"])
+                found = leaked(body, cooperative_b_world["markers"])
                 name_by_design = role in STAFF_ROLES and sweepable.name in NAME_SHOWN_TO_STAFF
                 if name_by_design:
                     found = [marker for marker in found if marker != COOPERATIVE_MARKER]
@@ -288,7 +290,7 @@ def test_no_outsider_sees_cooperative_b(world, capsys):
                     if not location.startswith("/login/"):
                         target = client.get(location)
                         requests += 1
-                        if target.status_code >= 500 or leaked(target.content, world["markers"]):
+                        if target.status_code >= 500 or leaked(target.content, cooperative_b_world["markers"]):
                             problems.append(f"{where}: redirected to {location}, which leaks")
 
     with capsys.disabled():
@@ -298,7 +300,7 @@ def test_no_outsider_sees_cooperative_b(world, capsys):
             + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
         )
     assert not problems, "\n".join(problems)
-    assert Message.objects.filter(pk=world["note"], internal=True).exists()
+    assert Message.objects.filter(pk=cooperative_b_world["note"], internal=True).exists()
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)
@@ -306,11 +308,11 @@ def test_no_outsider_sees_cooperative_b(world, capsys):
     "page",
     ["api", "page"],
 )
-def test_cooperative_report_counts_only_the_cases_staff_may_see(world, client, role, page):
+def test_cooperative_report_counts_only_the_cases_staff_may_see(cooperative_b_world, client, role, page):
     """Given B's five legal cases, when staff of the fiscal area open B's report, then it
     counts none of them (the API says: over the cases the user may see)."""
-    client.force_login(world["outsiders"][role])
-    pk = world["cooperative"]
+    client.force_login(cooperative_b_world["outsiders"][role])
+    pk = cooperative_b_world["cooperative"]
     if page == "api":
         response = client.get(f"/api/v1/reports/cooperatives/{pk}/")
         cases = response.json()["cases"]["total"]

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.views import static
 
-from casework.attachments import attachment_add
 from tests.security.conftest import PDF_BYTES
+from workflows.process import case_attach
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_documents_are_served_only_to_who_may_see_the_case(
     uploads, member, other_member, consultant, assigned_case
 ):
     upload = SimpleUploadedFile("bilancio.pdf", PDF_BYTES, content_type="application/pdf")
-    document = attachment_add(case=assigned_case, uploaded_by=member, file=upload)
+    document = case_attach(case=assigned_case, uploaded_by=member, file=upload)
     stored = Path(document.file.path)
     assert _is_within(stored, uploads)
     # The stored name is random and not reachable under /static/.

@@ -47,12 +47,14 @@ def supervisors(process_setup):
 @pytest.fixture
 def follow_up(process_setup, member, cooperative, consultant, outcome) -> Task:
     """The follow-up task of a case its cooperative rated 1 of 5."""
-    case = process.open_case(
+    case = process.case_open(
         requester=member, cooperative=cooperative, area=process_setup, subject="S", description="D"
     )
-    process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto", minutes_spent=5)
-    process.confirm(case=case, actor=member)
-    process.rate(case=case, actor=member, score=1, comment="Lenti")
+    process.case_resolve(
+        case=case, actor=consultant, outcome=outcome, summary="Fatto", minutes_spent=5
+    )
+    process.case_confirm(case=case, actor=member)
+    process.case_rate(case=case, actor=member, score=1, comment="Lenti")
     return Task.objects.get(process__followupprocess__case=case, flow_task=FollowUpFlow.review)
 
 
@@ -87,7 +89,7 @@ def _one_winner(results):
 
 
 def test_simultaneous_claims_of_a_follow_up_one_wins(supervisors, follow_up):
-    results = _race(supervisors, lambda user: process.claim_task(task=follow_up.pk, actor=user))
+    results = _race(supervisors, lambda user: process.task_claim(task=follow_up.pk, actor=user))
 
     winner = _one_winner(results)
     assert {r.code for r in results if isinstance(r, ConflictError)} == {"already_claimed"}
@@ -98,7 +100,7 @@ def test_simultaneous_claims_of_a_follow_up_one_wins(supervisors, follow_up):
 def test_simultaneous_completions_of_a_follow_up_one_wins(supervisors, follow_up):
     results = _race(
         supervisors,
-        lambda user: process.complete_follow_up(
+        lambda user: process.case_follow_up(
             task=follow_up.pk, actor=user, note=f"Chiamato da {user.username}"
         ),
     )
@@ -114,8 +116,8 @@ def test_a_claim_and_a_completion_at_once_leave_one_consistent_state(supervisors
 
     def act(user):
         if user == claimer:
-            return process.claim_task(task=follow_up.pk, actor=user)
-        return process.complete_follow_up(task=follow_up.pk, actor=user, note="Fatto")
+            return process.task_claim(task=follow_up.pk, actor=user)
+        return process.case_follow_up(task=follow_up.pk, actor=user, note="Fatto")
 
     results = _race([claimer, completer], act)
 

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_member_to_confirmation(process_setup, member, cooperative, consultant, outcome):
-    case = process.open_case(
+    case = process.case_open(
         requester=member,
         cooperative=cooperative,
         area=process_setup,
@@ -20,15 +20,17 @@ def test_member_to_confirmation(process_setup, member, cooperative, consultant, 
     assert case.assignee == consultant
     work = process.active_task(case, CaseFlow.work)
     assert work.owner == consultant
-    process.request_info(case=case, actor=consultant, question="Serve il verbale")
+    process.case_request_info(case=case, actor=consultant, question="Serve il verbale")
     case.refresh_from_db()
     assert case.status == "waiting" and case.sla_state == "paused"
-    process.post_message(case=case, author=member, body="Ecco il verbale")
+    process.case_post_message(case=case, author=member, body="Ecco il verbale")
     case.refresh_from_db()
     assert case.status == "assigned"
     assert process.active_task(case, CaseFlow.work).owner == consultant
-    process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto", minutes_spent=30)
-    process.confirm(case=case, actor=member)
+    process.case_resolve(
+        case=case, actor=consultant, outcome=outcome, summary="Fatto", minutes_spent=30
+    )
+    process.case_confirm(case=case, actor=member)
     case.refresh_from_db()
     assert case.status == "closed"
     assert case.process.status == "DONE"

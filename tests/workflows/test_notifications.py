@@ -16,7 +16,7 @@ class BrokenBackend(BaseEmailBackend):
 
 
 def open_case(member, cooperative, area):
-    return process.open_case(
+    return process.case_open(
         requester=member, cooperative=cooperative, area=area, subject="Statuto", description="x"
     )
 
@@ -33,7 +33,7 @@ def test_failed_email_keeps_the_change_and_is_retried(
     settings.EMAIL_BACKEND = "tests.workflows.test_notifications.BrokenBackend"
     case = open_case(member, cooperative, process_setup)
     with django_capture_on_commit_callbacks(execute=True):
-        process.resolve(case=case, actor=consultant, outcome=outcome, summary="Parere inviato")
+        process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Parere inviato")
     case.refresh_from_db()
     assert case.status == "resolved"
     failed = Notification.objects.get(case=case, kind="case_resolved")

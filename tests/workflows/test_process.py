@@ -21,7 +21,7 @@ MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=ROME)
 
 
 def open_case(member, cooperative, area, **extra):
-    return process.open_case(
+    return process.case_open(
         requester=member,
         cooperative=cooperative,
         area=area,
@@ -54,15 +54,15 @@ def test_routed_case_is_resolved_and_confirmed(
     case = open_case(member, cooperative, process_setup)
     assert (case.status, case.assignee) == ("assigned", consultant)
     assert load(consultant) == 1
-    process.acknowledge(case=case, actor=consultant)
-    process.resolve(
+    process.case_acknowledge(case=case, actor=consultant)
+    process.case_resolve(
         case=case, actor=consultant, outcome=outcome, summary="Parere inviato", minutes_spent=45
     )
     case.refresh_from_db()
     assert case.status == "resolved" and case.sla_state == "met"
     assert open_tasks(case) == {"await_confirmation"}
     assert load(consultant) == 0
-    process.confirm(case=case, actor=member)
+    process.case_confirm(case=case, actor=member)
     case.refresh_from_db()
     assert case.status == "closed" and case.process.status == "DONE"
     assert kinds(case) == ["opened", "triaged", "routed", "acknowledged", "resolved", "confirmed"]
@@ -76,11 +76,11 @@ def test_request_for_information_loops_back_to_the_same_consultant(
     )
     case = open_case(member, cooperative, process_setup)
     assignee = case.assignee
-    process.request_info(case=case, actor=assignee, question="Inviate il verbale?")
+    process.case_request_info(case=case, actor=assignee, question="Inviate il verbale?")
     case.refresh_from_db()
     assert case.status == "waiting" and case.sla_state == "paused"
     assert open_tasks(case) == {"await_information"}
-    process.post_message(case=case, author=member, body="Verbale allegato")
+    process.case_post_message(case=case, author=member, body="Verbale allegato")
     case.refresh_from_db()
     assert case.status == "assigned" and case.assignee == assignee
     assert process.active_task(case, CaseFlow.work).owner == assignee
@@ -91,8 +91,8 @@ def test_reopen_goes_back_to_the_same_consultant(
     process_setup, member, cooperative, consultant, outcome
 ):
     case = open_case(member, cooperative, process_setup)
-    process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
-    process.reopen(case=case, actor=member, reason="Manca la parte sul CdA")
+    process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
+    process.case_reopen(case=case, actor=member, reason="Manca la parte sul CdA")
     case.refresh_from_db()
     assert case.status == "assigned" and case.assignee == consultant and case.outcome is None
     assert process.active_task(case, CaseFlow.work).owner == consultant
@@ -104,13 +104,13 @@ def test_reopen_after_the_window_is_refused(
 ):
     with time_machine.travel(MONDAY_10, tick=False):
         case = open_case(member, cooperative, process_setup)
-        process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
+        process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
     case.refresh_from_db()
     # Five business days from Monday 23 November: Monday 30 November, end of day.
     assert case.confirmation_due_at.astimezone(ROME).date() == datetime(2026, 11, 30).date()
     with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=ROME), tick=False):
         with pytest.raises(ConflictError) as refused:
-            process.reopen(case=case, actor=member, reason="Troppo tardi?")
+            process.case_reopen(case=case, actor=member, reason="Troppo tardi?")
         assert refused.value.code == "reopen_window_closed"
         assert "30/11/2026" in str(refused.value)
     case.refresh_from_db()
@@ -122,7 +122,7 @@ def test_timer_closes_unconfirmed_cases(process_setup, member, cooperative, cons
 
     with time_machine.travel(MONDAY_10, tick=False):
         case = open_case(member, cooperative, process_setup)
-        process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
+        process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
         assert auto_close() == 0
     with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=ROME), tick=False):
         assert auto_close() == 1
@@ -139,7 +139,7 @@ def test_manual_triage_then_routing(process_setup, member, cooperative, consulta
     assert case.status == "triage" and open_tasks(case) == {"triage"}
     triage = selectors.available_tasks(supervisor).get()
     assert triage.flow_task == CaseFlow.triage
-    process.triage_case(case=case, actor=supervisor, priority="high")
+    process.case_triage(case=case, actor=supervisor, priority="high")
     case.refresh_from_db()
     assert (case.status, case.priority, case.assignee) == ("assigned", "high", consultant)
 
@@ -160,7 +160,7 @@ def test_rejection_closes_case_and_tells_cooperative(
     process_setup.default_priority = ""
     process_setup.save()
     case = open_case(member, cooperative, process_setup)
-    process.reject_case(
+    process.case_reject(
         case=case, actor=supervisor, reason="duplicate", explanation="Vedi LEG-2026-000001"
     )
     case.refresh_from_db()
@@ -177,7 +177,7 @@ def test_nobody_available_goes_to_manual_assignment(
     assert case.status == "unassigned" and open_tasks(case) == {"assign_manually"}
     failed = CaseEvent.objects.get(case=case, kind="routing_failed")
     assert failed.after["reason"] == "all_absent"
-    process.assign_case(case=case, actor=supervisor, consultant=consultant)
+    process.case_assign(case=case, actor=supervisor, consultant=consultant)
     case.refresh_from_db()
     assert (
         case.status == "assigned" and process.active_task(case, CaseFlow.work).owner == consultant
@@ -189,11 +189,11 @@ def test_hand_back_and_reassign(process_setup, member, cooperative, consultant, 
     other = factories.ConsultantFactory(user__username="zeta", areas=[process_setup]).user
     case = open_case(member, cooperative, process_setup)
     assert case.assignee == consultant
-    process.hand_back(case=case, actor=consultant, reason="Conflitto di interessi")
+    process.case_hand_back(case=case, actor=consultant, reason="Conflitto di interessi")
     case.refresh_from_db()
     assert case.status == "unassigned" and open_tasks(case) == {"assign_manually"}
     assert load(consultant) == 0
-    process.assign_case(case=case, actor=supervisor, consultant=other)
+    process.case_assign(case=case, actor=supervisor, consultant=other)
     assert process.active_task(case, CaseFlow.work).owner == other
     assert load(other) == 1
 
@@ -204,7 +204,7 @@ def test_supervisor_reassigns_work_in_progress(
     other = factories.ConsultantFactory(user__username="zeta", areas=[process_setup]).user
     case = open_case(member, cooperative, process_setup)
     assert case.assignee == consultant
-    process.assign_case(case=case, actor=supervisor, consultant=other)
+    process.case_assign(case=case, actor=supervisor, consultant=other)
     assert process.active_task(case, CaseFlow.work).owner == other
     assert (load(consultant), load(other)) == (0, 1)
 
@@ -214,13 +214,13 @@ def test_release_then_colleague_claims(process_setup, member, cooperative, consu
     case = open_case(member, cooperative, process_setup)
     assert case.assignee == consultant
     task = process.active_task(case, CaseFlow.work)
-    process.release_task(task=task, actor=consultant)
+    process.task_release(task=task, actor=consultant)
     assert list(selectors.available_tasks(other)) == [task]
-    process.claim_task(task=task, actor=other)
+    process.task_claim(task=task, actor=other)
     case.refresh_from_db()
     assert case.assignee == other and case.status == "assigned"
     with pytest.raises(ConflictError):
-        process.claim_task(task=task, actor=consultant)
+        process.task_claim(task=task, actor=consultant)
 
 
 @pytest.mark.parametrize("stage", ["triage", "assigned", "waiting", "resolved"])
@@ -232,31 +232,31 @@ def test_supervisor_cancels_at_any_stage(
         process_setup.save()
     case = open_case(member, cooperative, process_setup)
     if stage == "waiting":
-        process.request_info(case=case, actor=consultant, question="?")
+        process.case_request_info(case=case, actor=consultant, question="?")
     if stage == "resolved":
-        process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
-    process.cancel(case=case, actor=supervisor, reason="Richiesta ritirata")
+        process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
+    process.case_cancel(case=case, actor=supervisor, reason="Richiesta ritirata")
     case.refresh_from_db()
     assert case.status == "cancelled" and case.process.status == "CANCELED"
     assert open_tasks(case) == set()
     assert load(consultant) == 0
     with pytest.raises(ConflictError):
-        process.resolve(case=case, actor=supervisor, outcome=outcome, summary="Troppo tardi")
+        process.case_resolve(case=case, actor=supervisor, outcome=outcome, summary="Troppo tardi")
 
 
 def test_low_rating_creates_follow_up_for_supervisor(
     process_setup, member, cooperative, consultant, supervisor, outcome
 ):
     case = open_case(member, cooperative, process_setup)
-    process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
-    process.confirm(case=case, actor=member)
-    process.rate(case=case, actor=member, score=1, comment="Lenti")
+    process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
+    process.case_confirm(case=case, actor=member)
+    process.case_rate(case=case, actor=member, score=1, comment="Lenti")
     follow_up = selectors.available_tasks(supervisor).get()
     assert follow_up.flow_task == FollowUpFlow.review
-    process.complete_follow_up(task=follow_up, actor=supervisor, note="Chiamato il presidente")
+    process.case_follow_up(task=follow_up, actor=supervisor, note="Chiamato il presidente")
     assert "follow_up" in kinds(case)
     with pytest.raises(ConflictError):
-        process.rate(case=case, actor=member, score=5)
+        process.case_rate(case=case, actor=member, score=5)
 
 
 @pytest.mark.parametrize(
@@ -279,17 +279,19 @@ def test_refused_moves_change_nothing(
     assert case.assignee == consultant
     before = (case.status, case.assignee_id, len(kinds(case)))
     attempts = {
-        "resolve_by_other": lambda: process.resolve(
+        "resolve_by_other": lambda: process.case_resolve(
             case=case, actor=other, outcome=outcome, summary="x"
         ),
-        "member_internal_note": lambda: process.post_message(
+        "member_internal_note": lambda: process.case_post_message(
             case=case, author=member, body="x", internal=True
         ),
-        "confirm_unresolved": lambda: process.confirm(case=case, actor=member),
-        "rate_open": lambda: process.rate(case=case, actor=member, score=4),
-        "provide_info_not_waiting": lambda: process.provide_info(case=case, actor=member, body="x"),
-        "other_member_confirms": lambda: process.confirm(case=case, actor=other_member),
-        "consultant_cancels": lambda: process.cancel(case=case, actor=consultant, reason="x"),
+        "confirm_unresolved": lambda: process.case_confirm(case=case, actor=member),
+        "rate_open": lambda: process.case_rate(case=case, actor=member, score=4),
+        "provide_info_not_waiting": lambda: process.case_provide_info(
+            case=case, actor=member, body="x"
+        ),
+        "other_member_confirms": lambda: process.case_confirm(case=case, actor=other_member),
+        "consultant_cancels": lambda: process.case_cancel(case=case, actor=consultant, reason="x"),
     }
     with pytest.raises(error):
         attempts[action]()
@@ -328,14 +330,14 @@ def test_two_consultants_claiming_at_once_exactly_one_wins(
     ]
     case = open_case(member, cooperative, process_setup)
     task = process.active_task(case, CaseFlow.work)
-    process.release_task(task=task, actor=case.assignee)
+    process.task_release(task=task, actor=case.assignee)
     claimants = iter(colleagues)
     lock = threading.Lock()
 
     def claim():
         with lock:
             user = next(claimants)
-        return process.claim_task(task=task.pk, actor=user)
+        return process.task_claim(task=task.pk, actor=user)
 
     results = _in_threads(len(colleagues), claim)
     winners = [r for r in results if not isinstance(r, Exception)]
@@ -388,7 +390,7 @@ def test_concurrent_triages_never_give_one_free_place_twice(
     def triage():
         with lock:
             case = next(cases)
-        return process.triage_case(case=case, actor=supervisor, priority="high").status
+        return process.case_triage(case=case, actor=supervisor, priority="high").status
 
     results = _in_threads(6, triage)
 

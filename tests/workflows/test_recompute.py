@@ -17,7 +17,7 @@ MONDAY_9 = datetime(2026, 11, 23, 9, 0, tzinfo=ROME)
 
 def open_case(member, cooperative, area):
     with time_machine.travel(MONDAY_9, tick=False):
-        return process.open_case(
+        return process.case_open(
             requester=member, cooperative=cooperative, area=area, subject="Statuto", description="x"
         )
 

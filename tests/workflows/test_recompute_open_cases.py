@@ -44,7 +44,7 @@ def recompute(request):
 
 def open_case(requester, cooperative, area, when):
     with time_machine.travel(when, tick=False):
-        return process.open_case(
+        return process.case_open(
             requester=requester,
             cooperative=cooperative,
             area=area,
@@ -85,7 +85,7 @@ def test_a_closure_moves_the_running_cases_of_its_office_and_no_other(
     elsewhere = open_case(other_member, other_cooperative, process_setup, at(2026, 11, 23, 9, 0))
     late = open_case(member, cooperative, process_setup, at(2026, 11, 2, 9, 0))
     with time_machine.travel(at(2026, 11, 23, 10, 0), tick=False):
-        process.request_info(case=waiting, actor=consultant, question="Il verbale?")
+        process.case_request_info(case=waiting, actor=consultant, question="Il verbale?")
         watch.sweep()
     late.refresh_from_db()
     assert late.sla_state == "breached"
@@ -193,7 +193,7 @@ def test_the_batch_write_skips_a_case_changed_since_it_was_read(
         rows = compute(cursor.fetchall())
         with transaction.atomic():  # a desk action commits (a savepoint here: a new xmin)
             with time_machine.travel(at(2026, 11, 23, 10, 30), tick=False):
-                process.acknowledge(case=changed, actor=consultant)
+                process.case_acknowledge(case=changed, actor=consultant)
         sla_recompute._copy_batch(cursor, rows)
         cursor.execute(sla_recompute._BATCH_WRITE, {"at": now, "kind": "sla_recomputed"})
         assert cursor.fetchall() == [(changed.pk, True)]

@@ -25,7 +25,7 @@ def at(*args):
 
 def open_case(member, cooperative, area, when, **extra):
     with time_machine.travel(when, tick=False):
-        return process.open_case(
+        return process.case_open(
             requester=member,
             cooperative=cooperative,
             area=area,
@@ -42,9 +42,9 @@ def test_pause_over_a_weekend_extends_due_by_paused_business_time(
     # normal: resolution 4800 business minutes = 10 business days of 8 hours.
     assert case.resolution_due_at == at(2026, 12, 4, 18, 0)
     with time_machine.travel(at(2026, 11, 27, 17, 0), tick=False):  # Friday: 39 hours consumed
-        process.request_info(case=case, actor=consultant, question="Serve il bilancio 2025")
+        process.case_request_info(case=case, actor=consultant, question="Serve il bilancio 2025")
     with time_machine.travel(at(2026, 11, 30, 10, 0), tick=False):  # Monday: weekend not counted
-        process.post_message(case=case, author=member, body="Eccolo")
+        process.case_post_message(case=case, author=member, body="Eccolo")
     case.refresh_from_db()
     # The two paused business hours (Friday 17-18, Monday 9-10) push the due time two hours on:
     # 41 hours left from Monday 10:00 end on Monday 7 December at 11:00.
@@ -57,11 +57,11 @@ def test_pause_over_a_weekend_extends_due_by_paused_business_time(
 def test_reopen_resumes_without_escalating(process_setup, member, cooperative, consultant, outcome):
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     with time_machine.travel(at(2026, 11, 23, 10, 0), tick=False):
-        process.acknowledge(case=case, actor=consultant)
+        process.case_acknowledge(case=case, actor=consultant)
     with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
-        process.resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
+        process.case_resolve(case=case, actor=consultant, outcome=outcome, summary="Fatto")
     with time_machine.travel(at(2026, 11, 26, 9, 0), tick=False):
-        process.reopen(case=case, actor=member, reason="Non basta")
+        process.case_reopen(case=case, actor=member, reason="Non basta")
         assert watch.sweep()["resolution_breached_at"] == 0
     case.refresh_from_db()
     assert case.resolution_elapsed_seconds == 8 * 3600
@@ -75,7 +75,7 @@ def test_priority_change_recomputes_from_consumed_time(
 ):
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     with time_machine.travel(at(2026, 11, 23, 11, 0), tick=False):
-        process.change_priority(case=case, actor=supervisor, priority="urgent")
+        process.case_change_priority(case=case, actor=supervisor, priority="urgent")
     case.refresh_from_db()
     # urgent: 960 minutes to resolve, 120 consumed -> 840 left from Monday 11:00.
     assert case.resolution_due_at == at(2026, 11, 24, 18, 0)
@@ -182,12 +182,12 @@ def test_a_breach_keeps_its_instant_through_resume_and_recompute(
 
     case = open_case(member, cooperative, process_setup, at(2026, 11, 23, 9, 0))
     with time_machine.travel(at(2026, 11, 24, 9, 0), tick=False):
-        process.acknowledge(case=case, actor=consultant)
+        process.case_acknowledge(case=case, actor=consultant)
     breached_at = at(2026, 12, 4, 18, 0)
     with time_machine.travel(at(2026, 12, 9, 10, 0), tick=False):
-        process.request_info(case=case, actor=consultant, question="?")
+        process.case_request_info(case=case, actor=consultant, question="?")
     with time_machine.travel(at(2026, 12, 10, 10, 0), tick=False):
-        process.post_message(case=case, author=member, body="Ecco")
+        process.case_post_message(case=case, author=member, body="Ecco")
         case.refresh_from_db()
         assert case.resolution_due_at == breached_at
         assert recompute_open_cases() == 0

@@ -252,7 +252,7 @@ def test_a_supervisor_claims_a_triage_task(client, area_supervisor, triage_case)
 def test_resolving_a_cancelled_case_is_refused(
     act, consultant, area_supervisor, assigned_case, outcome
 ):
-    process.cancel(case=assigned_case, actor=area_supervisor, reason="Ritirata")
+    process.case_cancel(case=assigned_case, actor=area_supervisor, reason="Ritirata")
 
     response = act(
         consultant, assigned_case, "resolve", outcome=outcome.pk, summary="x", minutes_spent="0"
@@ -297,7 +297,7 @@ def test_the_refusal_is_shown_on_the_case_page(client, colleague, assigned_case)
 
 def test_claiming_an_already_claimed_task_is_refused(client, consultant, colleague, released_case):
     task = work_task_of(released_case)
-    process.claim_task(task=task, actor=consultant)
+    process.task_claim(task=task, actor=consultant)
     client.force_login(colleague)
 
     response = client.post(reverse("work:claim", args=[task.pk]), {"next": reverse("work:queue")})
@@ -314,7 +314,7 @@ def test_claiming_an_already_claimed_task_is_refused(client, consultant, colleag
 
 def test_claim_does_not_follow_an_outside_next(client, colleague, released_case):
     client.force_login(colleague)
-    process.claim_task(task=work_task_of(released_case), actor=colleague)
+    process.task_claim(task=work_task_of(released_case), actor=colleague)
 
     response = client.post(
         reverse("work:claim", args=[work_task_of(released_case).pk]),
@@ -352,7 +352,7 @@ def test_claiming_a_task_of_a_cancelled_case_is_refused(
     client, colleague, area_supervisor, released_case
 ):
     task = work_task_of(released_case)
-    process.cancel(case=released_case, actor=area_supervisor, reason="Ritirata")
+    process.case_cancel(case=released_case, actor=area_supervisor, reason="Ritirata")
     client.force_login(colleague)
 
     response = client.post(reverse("work:claim", args=[task.pk]))
@@ -371,7 +371,7 @@ def test_a_consultant_cannot_cancel(act, consultant, assigned_case):
 
 
 def test_a_done_follow_up_cannot_be_completed_twice(client, area_supervisor, follow_up_task):
-    process.complete_follow_up(task=follow_up_task, actor=area_supervisor, note="Fatto")
+    process.case_follow_up(task=follow_up_task, actor=area_supervisor, note="Fatto")
     client.force_login(area_supervisor)
 
     page = client.get(reverse("work:follow_up", args=[follow_up_task.pk]))

@@ -88,10 +88,10 @@ def test_a_supervisor_sees_triage_manual_assignment_and_follow_up_queues(
 
 
 def test_the_case_page_shows_the_header_sla_and_timeline(client, consultant, assigned_case):
-    process.post_message(
+    process.case_post_message(
         case=assigned_case, author=consultant, body="Nota riservata", internal=True
     )
-    process.post_message(case=assigned_case, author=consultant, body="Risposta pubblica")
+    process.case_post_message(case=assigned_case, author=consultant, body="Risposta pubblica")
     client.force_login(consultant)
 
     html = _html(client.get(reverse("work:case", args=[assigned_case.pk])))
@@ -207,7 +207,7 @@ def test_every_page_renders_for_each_staff_role(request, client, role, assigned_
 def test_a_supervisor_sees_the_follow_up_in_the_inbox_once_claimed(
     client, area_supervisor, follow_up_task
 ):
-    process.claim_task(task=follow_up_task, actor=area_supervisor)
+    process.task_claim(task=follow_up_task, actor=area_supervisor)
     client.force_login(area_supervisor)
 
     html = _html(client.get(reverse("work:inbox")))

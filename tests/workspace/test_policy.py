@@ -39,7 +39,7 @@ def _page_actions(client, user, case) -> set[str]:
 
 @pytest.fixture
 def resolved_case(assigned_case, consultant, outcome):
-    return process.resolve(
+    return process.case_resolve(
         case=assigned_case, actor=consultant, outcome=outcome, summary="Parere inviato"
     )
 
@@ -54,7 +54,7 @@ def test_reopening_a_resolved_case_is_decided_in_one_place(member, consultant, r
     with time_machine.travel(resolved_case.confirmation_due_at + timedelta(minutes=1)):
         assert "reopen" not in _api_actions(member, resolved_case)
         with pytest.raises(ConflictError) as refused:
-            process.reopen(case=resolved_case, actor=member, reason="Non basta")
+            process.case_reopen(case=resolved_case, actor=member, reason="Non basta")
     assert refused.value.code == "reopen_window_closed"
 
 

@@ -38,7 +38,7 @@ def test_the_queue_query_count_does_not_grow_with_tasks(client, colleague, consu
 
     def release_one(n):
         case = open_case(subject=f"Caso {n}")
-        process.release_task(task=work_task_of(case), actor=consultant)
+        process.task_release(task=work_task_of(case), actor=consultant)
 
     for n in range(2):
         release_one(n)
@@ -55,13 +55,15 @@ def test_the_case_page_query_count_does_not_grow_with_the_timeline(
 ):
     client.force_login(area_supervisor)
     url = reverse("work:case", args=[assigned_case.pk])
-    process.post_message(case=assigned_case, author=consultant, body="Prima")
+    process.case_post_message(case=assigned_case, author=consultant, body="Prima")
     short = _queries(client, url)
 
     for n in range(15):
-        process.post_message(case=assigned_case, author=consultant, body=f"Nota {n}", internal=True)
-        process.record_time(case=assigned_case, actor=consultant, minutes=5)
-    process.change_priority(case=assigned_case, actor=area_supervisor, priority="high")
+        process.case_post_message(
+            case=assigned_case, author=consultant, body=f"Nota {n}", internal=True
+        )
+        process.case_record_time(case=assigned_case, actor=consultant, minutes=5)
+    process.case_change_priority(case=assigned_case, actor=area_supervisor, priority="high")
     long = _queries(client, url)
 
     assert long == short

@@ -19,7 +19,7 @@ def test_failed_routing_is_explained_to_the_supervisor(
     from workflows import process
 
     Consultant.objects.filter(user=consultant).update(active_cases=10, capacity=10)
-    case = process.open_case(
+    case = process.case_open(
         requester=member, cooperative=cooperative, area=process_setup, subject="S", description="D"
     )
     assert case.status == "unassigned"

@@ -71,7 +71,9 @@ class NoteForm(WorkspaceForm):
 
 
 class RecordTimeForm(WorkspaceForm):
-    minutes = forms.IntegerField(label=_("Minutes spent"), min_value=1, max_value=limits.ENTRY_MINUTES)
+    minutes = forms.IntegerField(
+        label=_("Minutes spent"), min_value=1, max_value=limits.ENTRY_MINUTES
+    )
     note = forms.CharField(label=_("What was done"), required=False, max_length=limits.SHORT_NOTE)
 
 
@@ -86,7 +88,10 @@ class ResolveForm(WorkspaceForm):
     outcome = forms.ModelChoiceField(label=_("Outcome"), queryset=OutcomeCode.objects.none())
     summary = _text(_("Summary for the cooperative"))
     minutes_spent = forms.IntegerField(
-        label=_("Minutes spent (not yet recorded)"), min_value=0, max_value=limits.RESOLUTION_MINUTES, initial=0
+        label=_("Minutes spent (not yet recorded)"),
+        min_value=0,
+        max_value=limits.RESOLUTION_MINUTES,
+        initial=0,
     )
 
     def __init__(self, *args, case: Case, **kwargs):

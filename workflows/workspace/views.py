@@ -199,7 +199,7 @@ def claim(request, task_id):
     task, case = _visible_task(request.user, task_id)
     back = _back(request, reverse("work:queue"))
     try:
-        process.claim_task(task=task.pk, actor=request.user)
+        process.task_claim(task=task.pk, actor=request.user)
     except ConflictError as refused:
         if refused.code == "already_claimed":
             task.refresh_from_db(fields=["owner", "status"])
@@ -231,7 +231,7 @@ def release(request, task_id):
     task, case = _visible_task(request.user, task_id)
     back = _back(request, reverse("work:inbox"))
     try:
-        process.release_task(task=task.pk, actor=request.user)
+        process.task_release(task=task.pk, actor=request.user)
     except CaseError as refused:
         messages.error(request, refused.message)
         return redirect(back)
@@ -291,7 +291,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("First response sent on %(reference)s."),
         form_class=forms.AcknowledgeForm,
         action=policy.Action.ACKNOWLEDGE,
-        perform=lambda process, case, user, data: process.acknowledge(
+        perform=lambda process, case, user, data: process.case_acknowledge(
             case=case, actor=user, body=data["body"]
         ),
     ),
@@ -302,7 +302,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("Reply sent on %(reference)s."),
         form_class=forms.ReplyForm,
         action=policy.Action.REPLY,
-        perform=lambda process, case, user, data: process.post_message(
+        perform=lambda process, case, user, data: process.case_post_message(
             case=case, author=user, body=data["body"], internal=False
         ),
     ),
@@ -313,7 +313,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("Internal note added to %(reference)s."),
         form_class=forms.NoteForm,
         action=policy.Action.NOTE,
-        perform=lambda process, case, user, data: process.post_message(
+        perform=lambda process, case, user, data: process.case_post_message(
             case=case, author=user, body=data["body"], internal=True
         ),
     ),
@@ -324,7 +324,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("%(reference)s now waits for the cooperative's answer."),
         form_class=forms.RequestInfoForm,
         action=policy.Action.REQUEST_INFO,
-        perform=lambda process, case, user, data: process.request_info(
+        perform=lambda process, case, user, data: process.case_request_info(
             case=case, actor=user, question=data["question"]
         ),
     ),
@@ -335,7 +335,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("%(reference)s is resolved; the cooperative is asked to confirm."),
         form_class=forms.ResolveForm,
         action=policy.Action.RESOLVE,
-        perform=lambda process, case, user, data: process.resolve(
+        perform=lambda process, case, user, data: process.case_resolve(
             case=case,
             actor=user,
             outcome=data["outcome"],
@@ -351,7 +351,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("Time recorded on %(reference)s."),
         form_class=forms.RecordTimeForm,
         action=policy.Action.RECORD_TIME,
-        perform=lambda process, case, user, data: process.record_time(
+        perform=lambda process, case, user, data: process.case_record_time(
             case=case, actor=user, minutes=data["minutes"], note=data["note"]
         ),
     ),
@@ -362,7 +362,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("%(reference)s is back with the supervisors for reassignment."),
         form_class=forms.HandBackForm,
         action=policy.Action.HAND_BACK,
-        perform=lambda process, case, user, data: process.hand_back(
+        perform=lambda process, case, user, data: process.case_hand_back(
             case=case, actor=user, reason=data["reason"]
         ),
     ),
@@ -373,7 +373,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("%(reference)s is triaged."),
         form_class=forms.TriageForm,
         action=policy.Action.TRIAGE,
-        perform=lambda process, case, user, data: process.triage_case(
+        perform=lambda process, case, user, data: process.case_triage(
             case=case,
             actor=user,
             area=data["area"],
@@ -390,7 +390,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("%(reference)s is rejected; the cooperative is told why."),
         form_class=forms.RejectForm,
         action=policy.Action.REJECT,
-        perform=lambda process, case, user, data: process.reject_case(
+        perform=lambda process, case, user, data: process.case_reject(
             case=case, actor=user, reason=data["reason"], explanation=data["explanation"]
         ),
         supervision=True,
@@ -402,7 +402,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("%(reference)s is assigned."),
         form_class=forms.AssignForm,
         action=policy.Action.ASSIGN,
-        perform=lambda process, case, user, data: process.assign_case(
+        perform=lambda process, case, user, data: process.case_assign(
             case=case, actor=user, consultant=data["consultant"].user
         ),
         form_kwargs=_case_kwargs,
@@ -415,7 +415,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("Priority of %(reference)s updated."),
         form_class=forms.PriorityForm,
         action=policy.Action.CHANGE_PRIORITY,
-        perform=lambda process, case, user, data: process.change_priority(
+        perform=lambda process, case, user, data: process.case_change_priority(
             case=case, actor=user, priority=data["priority"]
         ),
         form_kwargs=_case_kwargs,
@@ -428,7 +428,7 @@ CASE_ACTIONS = (
         done=gettext_lazy("%(reference)s is cancelled."),
         form_class=forms.CancelForm,
         action=policy.Action.CANCEL,
-        perform=lambda process, case, user, data: process.cancel(
+        perform=lambda process, case, user, data: process.case_cancel(
             case=case, actor=user, reason=data["reason"]
         ),
         supervision=True,
@@ -860,9 +860,7 @@ def follow_up(request, task_id):
     form = forms.FollowUpForm(request.POST or None, prefix="follow-up")
     if request.method == "POST" and form.is_valid():
         try:
-            process.complete_follow_up(
-                task=task.pk, actor=request.user, note=form.cleaned_data["note"]
-            )
+            process.case_follow_up(task=task.pk, actor=request.user, note=form.cleaned_data["note"])
         except (ConflictError, ForbiddenError, NotFoundError) as refused:
             messages.error(request, refused.message)
             return redirect("work:follow_up", task.pk)

@@ -1,0 +1,151 @@
+"""The consultant's work: messages and notes, acknowledgement, time, requests for information."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .. import events, limits, notifications, policy
+from ..errors import CaseError
+from ..models import (
+    Case,
+    Message,
+    SlaPause,
+)
+from ..policy import Action
+from ..sla import clocks
+from .transition import Kind, _now, _save, _text, _transition
+
+
+@transaction.atomic
+def case_post_message(
+    *, case: Case, author, body: str, internal: bool = False, at: datetime | None = None
+) -> Message:
+    """A reply (cooperative or consultant) or an internal note (staff only)."""
+    at = _now(at)
+    body = _text(body, _("message"), max_length=limits.LONG_TEXT)
+    action = Action.NOTE if internal else Action.REPLY
+    roles = policy.check_actor(action, case, author)
+    is_staff = policy.is_staff_of(case, roles)
+    policy.check_state(action, case)
+    message = Message.objects.create(
+        case=case, author=author, body=body, internal=internal, created_at=at
+    )
+    if internal:
+        events.record(case, Kind.NOTE_ADDED, actor=author, after={"message": message.pk}, at=at)
+    elif is_staff:
+        first = case.first_response_at is None
+        clocks.first_response_given(case, at=at)
+        _save(case, at)
+        events.record(
+            case,
+            Kind.REPLIED,
+            actor=author,
+            after={"message": message.pk, "first_response": first},
+            at=at,
+        )
+    else:
+        events.record(case, Kind.REPLIED, actor=author, after={"message": message.pk}, at=at)
+    return message
+
+
+@transaction.atomic
+def case_acknowledge(*, case: Case, actor, body: str = "", at: datetime | None = None) -> Message:
+    """The consultant's first response: the case is in good hands."""
+    at = _now(at)
+    policy.check_actor(Action.ACKNOWLEDGE, case, actor)
+    policy.check_state(Action.ACKNOWLEDGE, case)
+    policy.check_condition(Action.ACKNOWLEDGE, case, at=at)
+    body = (body or "").strip() or _(
+        "Hello, I have taken charge of your case and will get back to you as soon as possible."
+    )
+    message = Message.objects.create(
+        case=case, author=actor, body=body, internal=False, created_at=at
+    )
+    clocks.first_response_given(case, at=at)
+    _save(case, at)
+    events.record(case, Kind.ACKNOWLEDGED, actor=actor, after={"message": message.pk}, at=at)
+    return message
+
+
+@transaction.atomic
+def case_record_time(*, case: Case, actor, minutes: int, note: str = "", at=None) -> Case:
+    at = _now(at)
+    policy.check_actor(Action.RECORD_TIME, case, actor)
+    if not isinstance(minutes, int) or minutes <= 0 or minutes > limits.ENTRY_MINUTES:
+        raise CaseError(_("Minutes spent must be between 1 and 1440."), code="minutes")
+    policy.check_state(Action.RECORD_TIME, case)
+    case.minutes_spent += minutes
+    _save(case, at)
+    events.record(
+        case,
+        Kind.TIME_RECORDED,
+        actor=actor,
+        after={"minutes": minutes, "total": case.minutes_spent},
+        note=note.strip()[: limits.SHORT_NOTE],
+        at=at,
+    )
+    return case
+
+
+@transaction.atomic
+def case_request_info(*, case: Case, actor, question: str, at: datetime | None = None) -> Case:
+    """Ask the cooperative for information: the case waits on them and the clocks stop."""
+    at = _now(at)
+    policy.check_actor(Action.REQUEST_INFO, case, actor)
+    question = _text(question, _("question"), max_length=limits.LONG_TEXT)
+    old = _transition(case, Action.REQUEST_INFO)
+    message = Message.objects.create(
+        case=case, author=actor, body=question, internal=False, created_at=at
+    )
+    clocks.first_response_given(case, at=at)
+    clocks.pause(case, at=at, reason=SlaPause.Reason.INFO_REQUESTED)
+    _save(case, at)
+    events.status_change(
+        case, Kind.INFO_REQUESTED, actor=actor, old_status=old, at=at, message=message.pk
+    )
+    events.record(case, Kind.SLA_PAUSED, after={"reason": SlaPause.Reason.INFO_REQUESTED}, at=at)
+    notifications.notify(
+        case=case,
+        recipients=[case.requester],
+        kind="info_requested",
+        dedupe=f"info_requested:{case.pk}:{message.pk}",
+        context={"question": question},
+    )
+    return case
+
+
+@transaction.atomic
+def case_provide_info(*, case: Case, actor, body: str, at: datetime | None = None) -> Message:
+    """The cooperative answers: the case goes back to the same consultant, the clocks resume."""
+    at = _now(at)
+    policy.check_actor(Action.PROVIDE_INFO, case, actor)
+    body = _text(body, _("answer"), max_length=limits.LONG_TEXT)
+    old = _transition(case, Action.PROVIDE_INFO)
+    message = Message.objects.create(
+        case=case, author=actor, body=body, internal=False, created_at=at
+    )
+    clocks.resume(case, at=at)
+    _save(case, at)
+    events.status_change(
+        case, Kind.INFO_PROVIDED, actor=actor, old_status=old, at=at, message=message.pk
+    )
+    events.record(case, Kind.SLA_RESUMED, at=at)
+    notifications.notify(
+        case=case,
+        recipients=[case.assignee],
+        kind="info_provided",
+        dedupe=f"info_provided:{message.pk}",
+    )
+    return message
+
+
+@transaction.atomic
+def case_follow_up(*, case: Case, actor, note: str, at: datetime | None = None) -> str:
+    """A supervisor's follow-up of a low rating, recorded on the case; returns the note."""
+    policy.check_actor(Action.FOLLOW_UP, case, actor)
+    note = (note or "").strip()
+    events.record(case, Kind.FOLLOW_UP, actor=actor, note=note, at=_now(at))
+    return note
