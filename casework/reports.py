@@ -16,15 +16,12 @@ from django.db.models import Aggregate as _Aggregate
 from django.db.models import (
     Avg,
     Count,
-    DateTimeField,
     F,
     FloatField,
     Q,
     QuerySet,
     Sum,
-    When,
 )
-from django.db.models import Case as _Case
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import Lookup
 from django.utils import timezone
@@ -40,6 +37,7 @@ from .models import (
     SlaState,
 )
 from .roles import roles_of
+from .sla.clocks import clock_that_matters, due_that_matters
 
 S = CaseStatus
 WATCH_LIMIT = 25
@@ -170,25 +168,12 @@ def open_case_counts(user) -> dict[str, int]:
     )
 
 
-def _relevant_due():
-    """The due instant that matters: first response while it is pending or was late, else
-    resolution."""
-    return _Case(
-        When(
-            Q(first_response_at__isnull=True) | Q(first_response_at__gt=F("first_response_due_at")),
-            then=F("first_response_due_at"),
-        ),
-        default=F("resolution_due_at"),
-        output_field=DateTimeField(),
-    )
-
-
 def sla_watchlist(user, state: str, *, limit: int = WATCH_LIMIT) -> dict:
     """Open cases at risk or breached, the oldest due first (at most `limit`, with the total)."""
     cases = scoped_cases(user).filter(OPEN, sla_state=state)
     rows = (
         cases.select_related("cooperative", "area", "assignee")
-        .annotate(due_at=_relevant_due())
+        .annotate(due_at=due_that_matters())
         .order_by(F("due_at").asc(nulls_last=True), "id")[:limit]
     )
     listed = [
@@ -206,10 +191,7 @@ def sla_watchlist(user, state: str, *, limit: int = WATCH_LIMIT) -> dict:
             "status": case.status,
             "status_label": case.get_status_display(),
             "due_at": case.due_at,
-            "clock": "first_response"
-            if case.first_response_at is None
-            or (case.first_response_due_at and case.first_response_at > case.first_response_due_at)
-            else "resolution",
+            "clock": clock_that_matters(case),
         }
         for case in rows
     ]

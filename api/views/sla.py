@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Case as Choose
-from django.db.models import F, When
+from django.db.models import F
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -20,6 +19,7 @@ from casework.selectors import (
     with_list_relations,
     with_staff_counts,
 )
+from casework.sla.clocks import due_that_matters
 
 from ..filters import SlaCaseFilter
 from ..permissions import IsFederationStaff
@@ -55,7 +55,7 @@ class SlaSummaryView(APIView):
     tags=["sla"],
 )
 class SlaCaseListView(generics.ListAPIView):
-    """Open cases of my areas, ordered by the next due instant (first response, else resolution)."""
+    """Open cases of my areas, the due instant that matters first (`due_that_matters`)."""
 
     permission_classes = (IsAuthenticated, IsFederationStaff)
     serializer_class = CaseSerializer
@@ -67,18 +67,10 @@ class SlaCaseListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
-        next_due = Choose(
-            When(
-                first_response_at__isnull=True,
-                first_response_due_at__isnull=False,
-                then=F("first_response_due_at"),
-            ),
-            default=F("resolution_due_at"),
-        )
         cases = with_list_relations(staff_cases_of(self.request.user).open())
         return (
             with_staff_counts(cases)
-            .annotate(next_due_at=next_due)
+            .annotate(next_due_at=due_that_matters())
             .order_by(F("next_due_at").asc(nulls_last=True), "id")
         )
 

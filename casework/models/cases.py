@@ -21,6 +21,23 @@ User = settings.AUTH_USER_MODEL
 # --- Cases ---------------------------------------------------------------------------------
 
 
+def sla_watched(clock: str, mark: str) -> Q:
+    """The cases the SLA watch still looks at for one transition (`mark`: warned or breached).
+
+    Running cases whose clock is not yet marked; for the first response, only while it is
+    pending. The watch's partial indexes hold exactly these, and the sweep's pick (ORM and SQL
+    alike, `casework.sla.watch`) starts from this condition, so it is a range scan of them.
+    """
+    condition = {
+        "status__in": list(CaseStatus.RUNNING),
+        "clock_running_since__isnull": False,
+        f"{clock}_{mark}_at__isnull": True,
+    }
+    if clock == "first_response":
+        condition["first_response_at__isnull"] = True
+    return Q(**condition)
+
+
 class CaseQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=CaseStatus.OPEN)
@@ -235,14 +252,7 @@ class Case(models.Model):
                 models.Index(
                     fields=[f"{clock}_{instant}_at"],
                     name=f"case_watch_{short}_{instant}",
-                    condition=Q(
-                        status__in=list(CaseStatus.RUNNING),
-                        clock_running_since__isnull=False,
-                        **{f"{clock}_{mark}_at__isnull": True},
-                        **(
-                            {"first_response_at__isnull": True} if clock == "first_response" else {}
-                        ),
-                    ),
+                    condition=sla_watched(clock, mark),
                 )
                 for clock, short in (("first_response", "fr"), ("resolution", "res"))
                 for instant, mark in (("warn", "warned"), ("due", "breached"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import Case as Cases
+from django.db.models import DateTimeField, F, Q, When
 from django.utils import timezone
 
 from casework.models import (
@@ -249,3 +251,29 @@ def case_state(case: Case, *, now: datetime | None = None) -> str:
 
 def refresh_state(case: Case, *, now: datetime | None = None) -> None:
     case.sla_state = case_state(case, now=now)
+
+
+# --- The clock that matters ------------------------------------------------------------------
+
+# A first response that is pending, or that came late, is what a case's SLA is about; once it came
+# on time, the resolution is. Lists order by this instant and the watch shows its clock.
+_FIRST_RESPONSE_MATTERS = Q(first_response_due_at__isnull=False) & (
+    Q(first_response_at__isnull=True) | Q(first_response_at__gt=F("first_response_due_at"))
+)
+
+
+def clock_that_matters(case: Case) -> str:
+    """`first_response` while it is pending or if it came late, else `resolution`."""
+    due = case.first_response_due_at
+    if due is not None and (case.first_response_at is None or case.first_response_at > due):
+        return "first_response"
+    return "resolution"
+
+
+def due_that_matters() -> Cases:
+    """The due instant of `clock_that_matters`, as an expression for annotating a queryset."""
+    return Cases(
+        When(_FIRST_RESPONSE_MATTERS, then=F("first_response_due_at")),
+        default=F("resolution_due_at"),
+        output_field=DateTimeField(),
+    )

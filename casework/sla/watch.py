@@ -11,6 +11,7 @@ set-based statement; the embedded SQLite default runs the same batch through the
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import Case, CaseEvent, CaseStatus, Notification, SlaState, Supervisor
+from casework.models import Case, CaseEvent, Notification, SlaState, Supervisor
+from casework.models.cases import sla_watched
 
 BATCH = 1000
 
@@ -49,13 +51,8 @@ class Transition:
         return SlaState.AT_RISK if self.kind == "warned" else SlaState.BREACHED
 
     def due_filter(self, now: datetime) -> Q:
-        condition = Q(
-            status__in=CaseStatus.RUNNING,
-            clock_running_since__isnull=False,
-            **{f"{self.mark}__isnull": True, f"{self.instant}__lte": now},
-        )
-        if self.clock == "first_response":
-            condition &= Q(first_response_at__isnull=True)
+        """The watched cases whose instant for this transition has come."""
+        condition = sla_watched(self.clock, self.kind) & Q(**{f"{self.instant}__lte": now})
         if self.kind == "warned":
             # Past its due instant a case is the breach's, which marks the warning too: so even
             # a sweep that reaches it while another still holds it for the breach never warns.
@@ -132,17 +129,36 @@ def _iso(column: str) -> str:
     )
 
 
-def _batch_sql(transition: Transition) -> str:
+def _pick_sql(transition: Transition, now: datetime, limit: int) -> tuple[str, dict]:
+    """The batch's pick, `Transition.due_filter` compiled by the ORM, with named parameters.
+
+    Its conditions are those of the transition's partial index (`sla_watched`), so PostgreSQL
+    reads a range of that index; the rows are locked, skipping those another sweep holds.
+    """
+    picked = (
+        Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(transition.due_filter(now))
+        .order_by(transition.instant)
+        .values("id")[:limit]
+    )
+    sql, values = picked.query.sql_with_params()
+    params: dict = {}
+
+    def named(_match) -> str:
+        key = f"pick_{len(params)}"
+        params[key] = values[len(params)]
+        return f"%({key})s"
+
+    return re.sub(r"(?<!%)%s", named, sql), params
+
+
+def _batch_sql(transition: Transition, pick: str) -> str:
     """One statement for one batch of a transition on PostgreSQL: pick, mark, record, queue.
 
-    The pick is `Transition.due_filter` written in SQL; its conditions are those of the
-    transition's partial index (`case_watch_*`), so it is a range scan of that index. The rows
-    it locks are the only ones the later steps touch, and none of them leaves the database.
+    The rows the pick locks are the only ones the later steps touch, and none of them leaves
+    the database.
     """
     clock, mark, instant = transition.clock, transition.mark, transition.instant
-    working = ", ".join(f"'{status}'" for status in CaseStatus.RUNNING)
-    not_answered = " AND first_response_at IS NULL" if clock == "first_response" else ""
-    not_past_due = ""
     if transition.kind == "breached":
         # Past the due instant, "at risk" is stale news: the breach is the one message.
         state = f"sla_state = '{transition.state}', "
@@ -163,7 +179,6 @@ def _batch_sql(transition: Transition) -> str:
             JOIN watchers w ON w.area_id = m.area_id
             JOIN auth_user u ON u.id = w.user_id AND u.is_active"""
     else:
-        not_past_due = f" AND ({clock}_due_at > %(now)s OR {clock}_due_at IS NULL)"
         # The case's single state follows: breached wins over at risk, which wins over on track.
         state = (
             f"sla_state = CASE WHEN c.sla_state = '{SlaState.ON_TRACK}' "
@@ -172,14 +187,7 @@ def _batch_sql(transition: Transition) -> str:
         watchers = supervisors = ""
     due_text, instant_text = _iso("due_at"), _iso("instant")
     return f"""
-        WITH due AS (
-            SELECT id FROM casework_case
-            WHERE status IN ({working}) AND clock_running_since IS NOT NULL
-                AND {mark} IS NULL AND {instant} <= %(now)s{not_answered}{not_past_due}
-            ORDER BY {instant}
-            LIMIT %(limit)s
-            FOR UPDATE SKIP LOCKED
-        ),
+        WITH due AS ({pick}),
         marked AS (
             UPDATE casework_case c SET {mark} = %(now)s, {state}
             FROM due WHERE c.id = due.id
@@ -218,11 +226,12 @@ def _sweep_batch_set_based(transition: Transition, now: datetime, limit: int) ->
         # at thousands of rows and costs a breach's statement past `jit_above_cost`; compiling
         # it then took longer than running it (0.2 to 2 s a batch on the bench database).
         cursor.execute("SET LOCAL jit = off")
+        pick, pick_params = _pick_sql(transition, now, limit)
         cursor.execute(
-            _batch_sql(transition),
+            _batch_sql(transition, pick),
             {
+                **pick_params,
                 "now": now,
-                "limit": limit,
                 "event": transition.event,
                 "clock": transition.clock,
                 "template": transition.template,
