@@ -180,7 +180,11 @@ def _environment(tmp_path, **variables) -> dict:
     """The embedded default's settings (DEBUG on, no CACHE_URL), on this test's database."""
     db = connection.settings_dict
     credentials = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
-    environment = {key: value for key, value in os.environ.items() if key != "CACHE_URL"}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("CACHE_URL", "SPORTELLO_TESTING")
+    }
     environment.update(
         DEBUG="1",
         DJANGO_SETTINGS_MODULE="casework.config.settings",

@@ -38,7 +38,8 @@ def test_migrate_seed_and_serve_on_sqlite(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME")
+        if key
+        not in ("DATABASE_URL", "CELERY_BROKER_URL", "TEST_DATABASE_NAME", "SPORTELLO_TESTING")
     }
     env.update(
         DEBUG="1",

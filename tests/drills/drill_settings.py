@@ -1,8 +1,8 @@
 """Settings of the drills' server processes: production settings, plus their own queue and mail.
 
 Everything else comes from the environment exactly as in production (see `harness.django_env`).
-This module must not import pytest: `casework.config.settings` treats a process with pytest
-loaded as a test run.
+The harness leaves SPORTELLO_TESTING out of these processes' environment, so they are not a test
+run.
 """
 
 import os

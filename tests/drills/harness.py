@@ -131,7 +131,7 @@ def django_env(db_name: str, var_dir: Path, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("PYTEST", "DJANGO_", "CELERY_", "EMAIL_"))
+        if not key.startswith(("PYTEST", "DJANGO_", "CELERY_", "EMAIL_", "SPORTELLO_TESTING"))
     }
     env.update(
         {

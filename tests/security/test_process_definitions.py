@@ -102,6 +102,7 @@ def test_the_deployment_and_backup_procedure_is_documented():
 
 def test_gunicorn_loads_the_application(tmp_path):
     env = {**os.environ, "DEBUG": "1", "SPORTELLO_VAR_DIR": str(tmp_path)}
+    env.pop("SPORTELLO_TESTING", None)
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "--check-config", "casework.config.wsgi:application"],
         cwd=ROOT,

@@ -44,7 +44,15 @@ def _production_env(tmp_path, **overrides) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DEBUG", "SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "TEST_DATABASE_NAME")
+        if key
+        not in (
+            "DEBUG",
+            "SECRET_KEY",
+            "DATABASE_URL",
+            "ALLOWED_HOSTS",
+            "TEST_DATABASE_NAME",
+            "SPORTELLO_TESTING",
+        )
     }
     env.update(
         DJANGO_SETTINGS_MODULE="casework.config.settings",
