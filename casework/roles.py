@@ -168,9 +168,3 @@ def roles_of(user) -> Roles:
     roles = _read_roles(user) if user.is_active else ANONYMOUS
     setattr(user, _CACHE_ATTR, roles)
     return roles
-
-
-def forget_roles(user) -> None:
-    """Drop the cached roles (after a change to memberships or profiles in the same request)."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)

@@ -164,11 +164,6 @@ def _exclusion(candidate: Candidate, request: RoutingRequest) -> _Exclusion | No
     return None
 
 
-def _exclusion_order(pair: tuple[Candidate, _Exclusion]) -> tuple:
-    candidate, stage = pair
-    return (_STAGES.index(stage), candidate.username, candidate.consultant_id)
-
-
 def _exclusion_detail(candidate: Candidate, stage: _Exclusion, request: RoutingRequest) -> str:
     match stage:
         case _Exclusion.NOT_IN_AREA:

@@ -23,8 +23,8 @@ CASE_RELATED = (
     "outcome",
     "sla_policy",
 )
-# For lists: PostgreSQL spends far longer planning a seven-way join than running it (20 ms against
-# 0.7 ms at 100,000 cases), so the small reference tables come by prefetch, one query each.
+# For lists: PostgreSQL spends far longer planning a seven-way join than running it (measured in
+# bench/results.md), so the small reference tables come by prefetch, one query each.
 LIST_JOINED = ("cooperative", "assignee", "requester")
 LIST_PREFETCHED = ("area", "specialty", "outcome", "sla_policy")
 

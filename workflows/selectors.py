@@ -21,7 +21,7 @@ def with_case(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Tasks with their case (through either process) joined, ordered oldest first.
 
     The case's cooperative and area come by prefetch, one query each: joined, they took the
-    planner longer than the whole page took to run (issue 7's bench, 11 joins: 5 ms planning).
+    planner longer than the whole page took to run.
     """
     return (
         tasks.select_related(

@@ -73,8 +73,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         """The page's task ids first, then those tasks with their cases.
 
         The ids come from the queue's partial index alone; joined whole, every matching task
-        was read with its process and case before the sort picked the page (725 of them for a
-        consultant of two areas in issue 7's bench, most of the request's database time).
+        was read with its process and case before the sort picked the page.
         """
         ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
         if ids is None:

@@ -42,12 +42,6 @@ class CaseQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=CaseStatus.OPEN)
 
-    def for_cooperatives(self, cooperative_ids):
-        return self.filter(cooperative_id__in=cooperative_ids)
-
-    def in_areas(self, area_ids):
-        return self.filter(area_id__in=area_ids)
-
 
 class CaseCounter(models.Model):
     """The last number handed out per area prefix and year; gaps are tolerated, duplicates not."""
@@ -200,8 +194,7 @@ class Case(models.Model):
         indexes = [
             # With what a cooperative's report and routing's continuity (who last helped it in
             # an area) read of each case, so both are index-only scans of that cooperative's
-            # entries (at a million cases, its largest cooperative's eleven thousand cases were
-            # a page of the table each, per query).
+            # entries rather than a page of the table per case (bench/results.md).
             models.Index(
                 fields=["cooperative", "-created_at"],
                 name="case_coop_recent",
@@ -226,7 +219,7 @@ class Case(models.Model):
             models.Index(fields=["sla_state", "status"], name="case_sla_state"),
             # Foreign keys only a deletion looks up (PROTECT): only cases that have one are in
             # them, so an open case without an outcome (or a specialty) skips them on every
-            # SLA write (issue 7's recompute is bound by the writes into these indexes).
+            # SLA write (a recompute's cost is the writes into the case's indexes).
             models.Index(
                 fields=["outcome"], name="case_outcome", condition=Q(outcome__isnull=False)
             ),
@@ -234,8 +227,8 @@ class Case(models.Model):
                 fields=["specialty"], name="case_specialty", condition=Q(specialty__isnull=False)
             ),
             # Every column the SLA summary and the dashboard's backlog read of an open case, so
-            # their counts are index-only scans of the open cases (at a million cases, reading
-            # their rows meant a page of the table each: 0.7 s for the summary).
+            # their counts are index-only scans of the open cases, not a page of the table per
+            # case (bench/results.md).
             models.Index(
                 fields=["area", "sla_state", "status", "cooperative", "id"],
                 name="case_open_summary",
@@ -277,10 +270,6 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} · {self.subject}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in CaseStatus.OPEN
 
     def clean(self) -> None:
         if self.specialty_id and self.area_id and self.specialty.area_id != self.area_id:

@@ -224,7 +224,7 @@ def _sweep_batch_set_based(transition: Transition, now: datetime, limit: int) ->
     with transaction.atomic(), connection.cursor() as cursor:
         # The supervisors' tables are too small ever to be analysed, so the planner guesses them
         # at thousands of rows and costs a breach's statement past `jit_above_cost`; compiling
-        # it then took longer than running it (0.2 to 2 s a batch on the bench database).
+        # it then took far longer than running it.
         cursor.execute("SET LOCAL jit = off")
         pick, pick_params = _pick_sql(transition, now, limit)
         cursor.execute(
