@@ -137,6 +137,9 @@ def write(
             "```",
             "",
         ]
+    history = path_md.parent / "history.md"
+    if history.exists():
+        md += ["", history.read_text().rstrip()]
     path_md.write_text("\n".join(md) + "\n")
     return table(rows)
 

@@ -1,4 +1,4 @@
-"""Sportello's domain and Django project: cooperatives, cases, SLA policies and calendars."""
+"""Sportello's domain (cooperatives, cases, SLA), its Django project (`config`) and its pages."""
 
 from .config.celery import app as celery_app
 

@@ -1,8 +1,9 @@
-"""Documents on a case: the one write that stores an upload, and the read that serves it back.
+"""What an upload is: its type read from its content, its size checked, its name made safe.
 
 The type of a document is decided by its content (magic bytes), never by its name or by what the
 browser claims, so an executable renamed ``.pdf`` is refused. Files live under MEDIA_ROOT, outside
-the web root, and are served only through a view that asks `attachment_visible_to` first.
+the web root, and are served only through a view that asks `selectors.attachment_visible_to`
+first; `services.case_attach` is the one write that stores them.
 """
 
 from __future__ import annotations
