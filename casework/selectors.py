@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import Attachment, Case, CaseEvent, Cooperative, Message
+from .policy import is_staff_of
 from .roles import Roles, roles_of
 
 Kind = CaseEvent.Kind
@@ -140,14 +141,8 @@ def events_visible_to(user, case: Case) -> QuerySet[CaseEvent]:
 
 
 def can_read_internal(user, case: Case) -> bool:
-    roles = roles_of(user)
-    if roles.supervises_all:
-        return True
-    return (
-        roles.works_area(case.area_id)
-        or roles.supervises_area(case.area_id)
-        or (roles.is_consultant and case.assignee_id == roles.user_id)
-    )
+    """Internal notes and documents are for the staff of the case (`policy.is_staff_of`)."""
+    return is_staff_of(case, roles_of(user))
 
 
 def cooperatives_of(user) -> QuerySet[Cooperative]:

@@ -10,6 +10,8 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 TESTS = Path(__file__).resolve().parent
 
 
@@ -58,6 +60,11 @@ def test_no_fixture_is_defined_twice():
     defined_twice = {
         name: places for name, places in fixture_definitions().items() if len(places) > 1
     }
-    assert not defined_twice, "fixtures defined in more than one place:\n" + "\n".join(
-        f"  {name}: {', '.join(places)}" for name, places in sorted(defined_twice.items())
-    )
+    if defined_twice:
+        pytest.fail(
+            "fixtures defined in more than one place (share one, or name each for what it is):\n"
+            + "\n".join(
+                f"  {name}: {', '.join(places)}" for name, places in sorted(defined_twice.items())
+            ),
+            pytrace=False,
+        )

@@ -32,7 +32,6 @@ from casework.roles import roles_of
 from casework.selectors import (
     attachment_visible_to,
     attachments_visible_to,
-    can_read_internal,
     case_list_for,
     cooperatives_of,
     messages_visible_to,
@@ -245,10 +244,7 @@ def portal_case_new(request):
 
 
 def _case_page(request, case: Case, *, status: int = 200, **forms):
-    show_internal = can_read_internal(request.user, case)
-    visible_attachments = Attachment.objects.order_by("created_at", "id")
-    if not show_internal:
-        visible_attachments = visible_attachments.filter(internal=False)
+    visible_attachments = attachments_visible_to(request.user, case)
     conversation = list(
         messages_visible_to(request.user, case).prefetch_related(
             Prefetch("attachments", queryset=visible_attachments)

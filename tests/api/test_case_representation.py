@@ -50,12 +50,20 @@ def test_the_hand_written_case_is_the_declared_one(request, cases_of_every_shape
     for case in cases_of_every_shape:
         fast, declared = both(case, user)
         assert fast == declared, case.status
-    assert {c.status for c in cases_of_every_shape} == {"assigned", "unassigned", "waiting", "resolved", "closed"}
+    assert {c.status for c in cases_of_every_shape} == {
+        "assigned",
+        "unassigned",
+        "waiting",
+        "resolved",
+        "closed",
+    }
 
 
 @pytest.mark.parametrize("staff", [True, False], ids=["staff", "member"])
 def test_the_hand_written_event_is_the_declared_one(cases_of_every_shape, staff):
-    events = [event for case in cases_of_every_shape for event in case.events.select_related("actor")]
+    events = [
+        event for case in cases_of_every_shape for event in case.events.select_related("actor")
+    ]
     serializer = EventSerializer(context={"staff": staff})
     for event in events:
         declared = dict(serializers.ModelSerializer.to_representation(serializer, event))
@@ -65,7 +73,9 @@ def test_the_hand_written_event_is_the_declared_one(cases_of_every_shape, staff)
 
 
 def test_the_hand_written_task_is_the_declared_one(cases_of_every_shape, consultant, supervisor):
-    tasks = list(with_case(Task.objects.filter(process__caseprocess__case__in=cases_of_every_shape)))
+    tasks = list(
+        with_case(Task.objects.filter(process__caseprocess__case__in=cases_of_every_shape))
+    )
     serializer = TaskSerializer()
     for task in tasks:
         declared = dict(serializers.Serializer.to_representation(serializer, task))

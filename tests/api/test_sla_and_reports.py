@@ -265,7 +265,9 @@ def test_staff_report_counts_only_their_areas(
     assert body["cases"]["total"] == 0
 
 
-def test_report_is_computed_in_the_database(api, member, cooperative, four_known_cases, open_case, outcome):
+def test_report_is_computed_in_the_database(
+    api, member, cooperative, four_known_cases, open_case, outcome
+):
     client = api(member)
     before = queries(client, report_url(cooperative))
     for case in [open_case() for _ in range(5)]:

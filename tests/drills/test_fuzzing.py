@@ -30,8 +30,8 @@ from casework.config.wsgi import application
 from tests.api.test_schemathesis import (
     CHECKS,
     connection_kept_open,
-    real_path_parameters,
     demo_world,  # noqa: F401 (a fixture)
+    real_path_parameters,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]

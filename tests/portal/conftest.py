@@ -68,7 +68,8 @@ def pdf_upload():
 
 
 @pytest.fixture
-def member_case(open_case, member, cooperative):
+def member_case(open_case, member, cooperative, consultant):
+    """The member's case, routed to the consultant."""
     return open_case(member, cooperative)
 
 

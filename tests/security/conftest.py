@@ -5,7 +5,6 @@ The case process and `open_case` are the suite's, in tests/conftest.py."""
 import pytest
 from django.core.cache import cache
 
-
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 

@@ -139,7 +139,7 @@ def test_export_holds_the_cooperative_its_members_cases_and_documents(
     [document] = worked["documents"]
     assert document["name"] == "verbale Fantozzi.pdf"
     assert files[document["file"]] == PDF_BYTES
-    assert document["file"].startswith(f"documents/{history['worked'].reference}/")
+    assert document["file"].startswith(f"documents/{alfa_and_gamma_cases['worked'].reference}/")
 
     # Internal notes only in their own, clearly named file.
     assert MARKER not in files["cases.json"].decode()
@@ -196,7 +196,9 @@ def _snapshot(cooperative):
     }
 
 
-def test_erasure_needs_yes_and_changes_nothing_without_it(cooperative, member, alfa_and_gamma_cases):
+def test_erasure_needs_yes_and_changes_nothing_without_it(
+    cooperative, member, alfa_and_gamma_cases
+):
     with pytest.raises(CommandError, match="--yes"):
         call_command("cooperative_erase", cooperative=str(cooperative.pk), stdout=io.StringIO())
 

@@ -152,7 +152,9 @@ def test_portal_forms_survive_hostile_input(client, member, cases_by_form, form)
 
 
 @pytest.mark.parametrize("action", WORKSPACE_FORMS)
-def test_workspace_forms_survive_hostile_input(client, consultant, supervisor, cases_by_form, action):
+def test_workspace_forms_survive_hostile_input(
+    client, consultant, supervisor, cases_by_form, action
+):
     case = cases_by_form["triage"] if action in ("triage", "reject") else cases_by_form["assign"]
     client.force_login(supervisor if action in SUPERVISION else consultant)
     url = f"/work/cases/{case.pk}/{action}/"

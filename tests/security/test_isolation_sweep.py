@@ -106,7 +106,9 @@ def cooperative_b(office):
 
 
 @pytest.fixture
-def cooperative_b_world(process_setup, outcome, office, cooperative_b, member, consultant, supervisor):
+def cooperative_b_world(
+    process_setup, outcome, office, cooperative_b, member, consultant, supervisor
+):
     """Cooperative B with cases in several states and every kind of child object."""
     member_b = factories.MembershipFactory(cooperative=cooperative_b, user__username="socio.b").user
     fiscal = factories.AreaFactory(code="fiscal", name="Fiscale", reference_prefix="FIS")
@@ -290,7 +292,9 @@ def test_no_outsider_sees_cooperative_b(cooperative_b_world, capsys):
                     if not location.startswith("/login/"):
                         target = client.get(location)
                         requests += 1
-                        if target.status_code >= 500 or leaked(target.content, cooperative_b_world["markers"]):
+                        if target.status_code >= 500 or leaked(
+                            target.content, cooperative_b_world["markers"]
+                        ):
                             problems.append(f"{where}: redirected to {location}, which leaks")
 
     with capsys.disabled():
@@ -308,7 +312,9 @@ def test_no_outsider_sees_cooperative_b(cooperative_b_world, capsys):
     "page",
     ["api", "page"],
 )
-def test_cooperative_report_counts_only_the_cases_staff_may_see(cooperative_b_world, client, role, page):
+def test_cooperative_report_counts_only_the_cases_staff_may_see(
+    cooperative_b_world, client, role, page
+):
     """Given B's five legal cases, when staff of the fiscal area open B's report, then it
     counts none of them (the API says: over the cases the user may see)."""
     client.force_login(cooperative_b_world["outsiders"][role])

@@ -41,7 +41,11 @@ from casework.models import (
 )
 from casework.presenters import CLOCK_LABELS, SlaSummary, clock_rows, sla_summary
 from casework.roles import Roles, roles_of
-from casework.selectors import can_read_internal, cases_visible_to, messages_visible_to
+from casework.selectors import (
+    attachments_visible_to,
+    cases_visible_to,
+    messages_visible_to,
+)
 from workflows import process
 from workflows.flows import CaseFlow, FollowUpFlow
 from workflows.selectors import HUMAN_STEPS, available_tasks, case_of, my_tasks
@@ -670,7 +674,6 @@ _FOLDED_INTO_MESSAGE = (CaseEvent.Kind.REPLIED, CaseEvent.Kind.NOTE_ADDED)
 
 def timeline(user, case: Case) -> list[Entry]:
     """Messages, internal notes, documents and events in time order, in four queries or so."""
-    internal = can_read_internal(user, case)
     entries: list[Entry] = []
     message_ids = set()
     for message in messages_visible_to(user, case):
@@ -686,9 +689,7 @@ def timeline(user, case: Case) -> list[Entry]:
                 pk=message.pk,
             )
         )
-    attachments = case.attachments.select_related("uploaded_by")
-    if not internal:
-        attachments = attachments.filter(internal=False)
+    attachments = attachments_visible_to(user, case)
     attachment_ids = set()
     for attachment in attachments:
         attachment_ids.add(attachment.pk)
@@ -825,10 +826,7 @@ def _render_case(request, case: Case, *, bound: dict | None = None):
 def attachment(request, case_id, attachment_id):
     """A case's document, served only through the same visibility check as the case page."""
     case = _visible_case(request.user, case_id)
-    attachments = case.attachments.all()
-    if not can_read_internal(request.user, case):
-        attachments = attachments.filter(internal=False)
-    document = get_object_or_404(attachments, pk=attachment_id)
+    document = get_object_or_404(attachments_visible_to(request.user, case), pk=attachment_id)
     case_read_recorded(user=request.user, case=case, channel=CaseAccess.Channel.DOWNLOAD)
     try:
         handle = document.file.open("rb")
