@@ -1,12 +1,24 @@
-"""One small function per kind of case event: the audit trail, the history page and SLA figures."""
+"""One small function per kind of case event: the audit trail, the history page and SLA figures.
+
+Each function takes what its kind records as keyword arguments, named as the keys it stores
+(`old_…` for a key of `before`), and returns the event not yet saved: `record` saves one,
+`record_all` those of one move in one INSERT. A reader finds here the shape of every kind; the
+set-based SQL writers (the SLA sweep, the recompute) render their JSON with the `…_sql` functions
+below, from the same keys.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from .models import Case, CaseEvent
+from .models import Case, CaseEvent, CaseStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser as User
 
 Kind = CaseEvent.Kind
 
@@ -17,17 +29,30 @@ def _value(value):
     return value
 
 
-def build(
+def _keyed(keys: tuple[str, ...], values: Mapping) -> dict:
+    """`values` in the order of `keys`, which must be exactly their keys."""
+    if len(values) != len(keys) or set(values) != set(keys):
+        raise TypeError(f"expected the keys {keys}, got {tuple(values)}")
+    return {key: values[key] for key in keys}
+
+
+def _jsonb_sql(keys: tuple[str, ...], columns: Mapping[str, str]) -> str:
+    """`jsonb_build_object(...)` of one SQL expression per key, in the order of `keys`."""
+    pairs = ", ".join(f"'{key}', {column}" for key, column in _keyed(keys, columns).items())
+    return f"jsonb_build_object({pairs})"
+
+
+def _build(
     case: Case,
     kind: str,
     *,
-    actor=None,
+    actor: User | None = None,
     before: dict | None = None,
     after: dict | None = None,
     note: str = "",
     at: datetime | None = None,
 ) -> CaseEvent:
-    """An event not yet saved: a service that records several at once saves them together."""
+    """The one builder: an event not yet saved (a move that records several saves them at once)."""
     return CaseEvent(
         case=case,
         kind=kind,
@@ -39,8 +64,30 @@ def build(
     )
 
 
-def record(case: Case, kind: str, **fields) -> CaseEvent:
-    event = build(case, kind, **fields)
+def _status_change(
+    case: Case,
+    kind: str,
+    *,
+    actor: User | None,
+    old_status: str,
+    note: str = "",
+    at: datetime | None,
+    **after,
+) -> CaseEvent:
+    """A move of the case: `before` its old status, `after` the new one, then what else it keeps."""
+    return _build(
+        case,
+        kind,
+        actor=actor,
+        before={"status": old_status},
+        after={"status": case.status, **after},
+        note=note,
+        at=at,
+    )
+
+
+def record(event: CaseEvent) -> CaseEvent:
+    """Save one event (one INSERT) and return it."""
     event.save()
     return event
 
@@ -50,15 +97,453 @@ def record_all(events: list[CaseEvent]) -> None:
     CaseEvent.objects.bulk_create(events)
 
 
-def status_change(
-    case: Case, kind: str, *, actor, old_status: str, note: str = "", at=None, **after
-):
-    return record(
+# Intake and triage.
+
+
+def opened(
+    case: Case,
+    *,
+    actor: User | None,
+    status: str,
+    priority: str,
+    suggested_priority: str | None,
+    at: datetime,
+) -> CaseEvent:
+    """A member opened the case; `suggested_priority` is the one they asked for, if any."""
+    return _build(
         case,
-        kind,
+        Kind.OPENED,
         actor=actor,
-        before={"status": old_status},
-        after={"status": case.status, **after},
+        after={"status": status, "priority": priority, "suggested_priority": suggested_priority},
+        at=at,
+    )
+
+
+def triaged_by_rules(
+    case: Case, *, priority: str, rule: int | None, note: str, at: datetime
+) -> CaseEvent:
+    """The area's rules triaged the case as it was opened (`rule` None: the area's default)."""
+    return _build(case, Kind.TRIAGED, after={"priority": priority, "rule": rule}, note=note, at=at)
+
+
+def triaged(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    old_area: str,
+    old_specialty: int | None,
+    old_priority: str,
+    area: str,
+    specialty: int | None,
+    priority: str,
+    at: datetime,
+) -> CaseEvent:
+    """A supervisor triaged the case: its area (by code), specialty (by id) and priority."""
+    return _build(
+        case,
+        Kind.TRIAGED,
+        actor=actor,
+        before={
+            "status": old_status,
+            "area": old_area,
+            "specialty": old_specialty,
+            "priority": old_priority,
+        },
+        after={"status": case.status, "area": area, "specialty": specialty, "priority": priority},
+        at=at,
+    )
+
+
+def rejected(
+    case: Case, *, actor: User | None, old_status: str, reason: str, explanation: str, at: datetime
+) -> CaseEvent:
+    """Out of scope or a duplicate (`reason`); the note is the explanation the cooperative got."""
+    return _status_change(
+        case,
+        Kind.REJECTED,
+        actor=actor,
+        old_status=old_status,
+        note=explanation,
+        at=at,
+        reason=reason,
+    )
+
+
+# Routing and assignment.
+
+
+def routed(
+    case: Case,
+    *,
+    assignee: str,
+    reason: str,
+    consultant_id: int,
+    reason_params: dict,
+    explanation: str,
+    at: datetime,
+) -> CaseEvent:
+    """Routing gave the unassigned case to `assignee` (a username); the note says why."""
+    return _build(
+        case,
+        Kind.ROUTED,
+        before={"status": CaseStatus.UNASSIGNED},
+        after={
+            "status": case.status,
+            "assignee": assignee,
+            "reason": reason,
+            "consultant_id": consultant_id,
+            "reason_params": reason_params,
+        },
+        note=explanation,
+        at=at,
+    )
+
+
+def routing_failed(
+    case: Case, *, reason: str, reason_params: dict, explanation: str, at: datetime
+) -> CaseEvent:
+    """Routing found no consultant for the case; the note says why."""
+    return _build(
+        case,
+        Kind.ROUTING_FAILED,
+        after={"reason": reason, "reason_params": reason_params},
+        note=explanation,
+        at=at,
+    )
+
+
+def assigned(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    old_assignee: str | None,
+    assignee: str,
+    at: datetime,
+) -> CaseEvent:
+    """A supervisor gave the case to a consultant (usernames), or to another one."""
+    return _build(
+        case,
+        Kind.ASSIGNED,
+        actor=actor,
+        before={"status": old_status, "assignee": old_assignee},
+        after={"status": case.status, "assignee": assignee},
+        at=at,
+    )
+
+
+def claimed(case: Case, *, actor: User | None, assignee: str, at: datetime) -> CaseEvent:
+    """A consultant took the case from the queue (`assignee`, their username)."""
+    return _build(
+        case,
+        Kind.CLAIMED,
+        actor=actor,
+        before={"status": CaseStatus.UNASSIGNED},
+        after={"status": case.status, "assignee": assignee},
+        at=at,
+    )
+
+
+def released(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    previous_assignee: str | None,
+    at: datetime,
+) -> CaseEvent:
+    """The consultant gave the case up to the area's queue."""
+    return _status_change(
+        case,
+        Kind.RELEASED,
+        actor=actor,
+        old_status=old_status,
+        at=at,
+        previous_assignee=previous_assignee,
+    )
+
+
+def handed_back(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    previous_assignee: str | None,
+    reason: str,
+    at: datetime,
+) -> CaseEvent:
+    """The consultant returned the case to a supervisor; the note is their reason."""
+    return _status_change(
+        case,
+        Kind.HANDED_BACK,
+        actor=actor,
+        old_status=old_status,
+        note=reason,
+        at=at,
+        previous_assignee=previous_assignee,
+    )
+
+
+# The work on a case.
+
+
+def acknowledged(case: Case, *, actor: User | None, message: int, at: datetime) -> CaseEvent:
+    """The consultant's first response, the message `message` (its id)."""
+    return _build(case, Kind.ACKNOWLEDGED, actor=actor, after={"message": message}, at=at)
+
+
+def replied(
+    case: Case,
+    *,
+    actor: User | None,
+    message: int,
+    first_response: bool | None = None,
+    at: datetime,
+) -> CaseEvent:
+    """A reply, the message `message`; the staff's replies say whether it was the first response."""
+    after: dict = {"message": message}
+    if first_response is not None:
+        after["first_response"] = first_response
+    return _build(case, Kind.REPLIED, actor=actor, after=after, at=at)
+
+
+def note_added(case: Case, *, actor: User | None, message: int, at: datetime) -> CaseEvent:
+    """An internal note, the message `message`."""
+    return _build(case, Kind.NOTE_ADDED, actor=actor, after={"message": message}, at=at)
+
+
+def attachment_added(
+    case: Case,
+    *,
+    actor: User | None,
+    attachment: int,
+    name: str,
+    size: int,
+    internal: bool,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """A document stored on the case: its id, original name, size and whether it is internal."""
+    return _build(
+        case,
+        Kind.ATTACHMENT_ADDED,
+        actor=actor,
+        after={"attachment": attachment, "name": name, "size": size, "internal": internal},
+        at=at,
+    )
+
+
+def time_recorded(
+    case: Case, *, actor: User | None, minutes: int, total: int, note: str, at: datetime
+) -> CaseEvent:
+    """Minutes spent on the case, and the case's total after them."""
+    return _build(
+        case,
+        Kind.TIME_RECORDED,
+        actor=actor,
+        after={"minutes": minutes, "total": total},
         note=note,
         at=at,
     )
+
+
+def info_requested(
+    case: Case, *, actor: User | None, old_status: str, message: int, at: datetime
+) -> CaseEvent:
+    """The consultant asked the cooperative a question, the message `message`."""
+    return _status_change(
+        case, Kind.INFO_REQUESTED, actor=actor, old_status=old_status, at=at, message=message
+    )
+
+
+def info_provided(
+    case: Case, *, actor: User | None, old_status: str, message: int, at: datetime
+) -> CaseEvent:
+    """The cooperative answered, the message `message`."""
+    return _status_change(
+        case, Kind.INFO_PROVIDED, actor=actor, old_status=old_status, at=at, message=message
+    )
+
+
+# Resolution and what follows it.
+
+
+def resolved(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    outcome: str,
+    minutes: int,
+    confirmation_due_at: datetime | None,
+    at: datetime,
+) -> CaseEvent:
+    """Resolved with the outcome `outcome` (its code), the minutes the resolution took."""
+    return _status_change(
+        case,
+        Kind.RESOLVED,
+        actor=actor,
+        old_status=old_status,
+        at=at,
+        outcome=outcome,
+        minutes=minutes,
+        confirmation_due_at=confirmation_due_at,
+    )
+
+
+def confirmed(case: Case, *, actor: User | None, old_status: str, at: datetime) -> CaseEvent:
+    """The cooperative confirmed the resolution."""
+    return _status_change(case, Kind.CONFIRMED, actor=actor, old_status=old_status, at=at)
+
+
+def reopened(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    previous_outcome: str | None,
+    reason: str,
+    at: datetime,
+) -> CaseEvent:
+    """The cooperative was not satisfied; the note is their reason."""
+    return _status_change(
+        case,
+        Kind.REOPENED,
+        actor=actor,
+        old_status=old_status,
+        note=reason,
+        at=at,
+        previous_outcome=previous_outcome,
+    )
+
+
+def auto_closed(case: Case, *, old_status: str, at: datetime) -> CaseEvent:
+    """The confirmation window ended: closed by the system, no actor."""
+    return _status_change(case, Kind.AUTO_CLOSED, actor=None, old_status=old_status, at=at)
+
+
+def rated(case: Case, *, actor: User | None, score: int, comment: str, at: datetime) -> CaseEvent:
+    """The cooperative's rating; the note is its comment."""
+    return _build(case, Kind.RATED, actor=actor, after={"score": score}, note=comment, at=at)
+
+
+# A supervisor's moves.
+
+
+def priority_changed(
+    case: Case,
+    *,
+    actor: User | None,
+    old_priority: str,
+    old_resolution_due_at: datetime | None,
+    priority: str,
+    resolution_due_at: datetime | None,
+    at: datetime,
+) -> CaseEvent:
+    """New priority, and the resolution's due instant it gave."""
+    return _build(
+        case,
+        Kind.PRIORITY_CHANGED,
+        actor=actor,
+        before={"priority": old_priority, "resolution_due_at": old_resolution_due_at},
+        after={"priority": priority, "resolution_due_at": resolution_due_at},
+        at=at,
+    )
+
+
+def cancelled(
+    case: Case, *, actor: User | None, old_status: str, reason: str, at: datetime
+) -> CaseEvent:
+    """A supervisor cancelled the case; the note is their reason."""
+    return _status_change(
+        case, Kind.CANCELLED, actor=actor, old_status=old_status, note=reason, at=at
+    )
+
+
+def follow_up(case: Case, *, actor: User | None, note: str, at: datetime) -> CaseEvent:
+    """A supervisor's follow-up of a low rating."""
+    return _build(case, Kind.FOLLOW_UP, actor=actor, note=note, at=at)
+
+
+# The SLA clocks.
+
+
+def sla_paused(case: Case, *, reason: str, at: datetime) -> CaseEvent:
+    """The clocks stopped (`reason`, a `SlaPause.Reason`)."""
+    return _build(case, Kind.SLA_PAUSED, after={"reason": reason}, at=at)
+
+
+def sla_resumed(case: Case, *, at: datetime) -> CaseEvent:
+    """The clocks run again."""
+    return _build(case, Kind.SLA_RESUMED, at=at)
+
+
+#: What an `sla_at_risk` or `sla_breached` event keeps in `after` (`before` stays empty).
+SLA_TRANSITION_AFTER = ("clock", "due_at")
+
+
+def sla_transition(
+    case: Case, *, kind: str, clock: str, due_at: datetime | None, at: datetime
+) -> CaseEvent:
+    """The SLA watch marked the case at risk or breached on the clock `clock` (its due instant)."""
+    if kind not in (Kind.SLA_AT_RISK, Kind.SLA_BREACHED):
+        raise ValueError(f"not an SLA transition: {kind}")
+    after = _keyed(SLA_TRANSITION_AFTER, {"clock": clock, "due_at": due_at})
+    return _build(case, kind, after=after, at=at)
+
+
+def sla_at_risk(case: Case, *, clock: str, due_at: datetime | None, at: datetime) -> CaseEvent:
+    return sla_transition(case, kind=Kind.SLA_AT_RISK, clock=clock, due_at=due_at, at=at)
+
+
+def sla_breached(case: Case, *, clock: str, due_at: datetime | None, at: datetime) -> CaseEvent:
+    return sla_transition(case, kind=Kind.SLA_BREACHED, clock=clock, due_at=due_at, at=at)
+
+
+def sla_transition_after_sql(*, clock: str, due_at: str) -> str:
+    """The `after` of `sla_transition` in SQL, from an SQL expression per key (`due_at` as text)."""
+    return _jsonb_sql(SLA_TRANSITION_AFTER, {"clock": clock, "due_at": due_at})
+
+
+#: What an `sla_recomputed` event keeps, before and after alike: the due instants.
+SLA_RECOMPUTED_KEYS = ("first_response_due_at", "resolution_due_at")
+
+
+def sla_recomputed(
+    case: Case,
+    *,
+    old_first_response_due_at: datetime | None,
+    old_resolution_due_at: datetime | None,
+    first_response_due_at: datetime | None,
+    resolution_due_at: datetime | None,
+    at: datetime,
+) -> CaseEvent:
+    """A calendar or policy change moved the case's due instants."""
+    before = {
+        "first_response_due_at": old_first_response_due_at,
+        "resolution_due_at": old_resolution_due_at,
+    }
+    after = {"first_response_due_at": first_response_due_at, "resolution_due_at": resolution_due_at}
+    return _build(
+        case,
+        Kind.SLA_RECOMPUTED,
+        before=_keyed(SLA_RECOMPUTED_KEYS, before),
+        after=_keyed(SLA_RECOMPUTED_KEYS, after),
+        at=at,
+    )
+
+
+def sla_recomputed_sql(
+    *,
+    old_first_response_due_at: str,
+    old_resolution_due_at: str,
+    first_response_due_at: str,
+    resolution_due_at: str,
+) -> tuple[str, str]:
+    """`before` and `after` of `sla_recomputed` in SQL, from an SQL expression (text) per key."""
+    before = {
+        "first_response_due_at": old_first_response_due_at,
+        "resolution_due_at": old_resolution_due_at,
+    }
+    after = {"first_response_due_at": first_response_due_at, "resolution_due_at": resolution_due_at}
+    return _jsonb_sql(SLA_RECOMPUTED_KEYS, before), _jsonb_sql(SLA_RECOMPUTED_KEYS, after)

@@ -18,7 +18,7 @@ from ..models import (
     Consultant,
 )
 from ..policy import Action
-from .transition import Kind, S, _adjust_load, _now, _save, _text, _transition
+from .transition import S, _adjust_load, _now, _save, _text, _transition
 
 
 def routing_candidates(case: Case) -> list[routing.Candidate]:
@@ -118,25 +118,20 @@ def _routing_pick(case: Case, *, at: datetime, exclude_ids=frozenset()):
 def _routing_event(case: Case, decision, assignee, *, at: datetime) -> CaseEvent:
     """The `routed` (or `routing_failed`) event of a decision, not yet saved."""
     if assignee is None:
-        return events.build(
+        return events.routing_failed(
             case,
-            Kind.ROUTING_FAILED,
-            after={"reason": decision.reason_code, "reason_params": decision.reason_params},
-            note=decision.explanation,
+            reason=decision.reason_code,
+            reason_params=decision.reason_params,
+            explanation=decision.explanation,
             at=at,
         )
-    return events.build(
+    return events.routed(
         case,
-        Kind.ROUTED,
-        before={"status": S.UNASSIGNED},
-        after={
-            "status": case.status,
-            "assignee": assignee.username,
-            "reason": decision.reason_code,
-            "consultant_id": decision.consultant_id,
-            "reason_params": decision.reason_params,
-        },
-        note=decision.explanation,
+        assignee=assignee.username,
+        reason=decision.reason_code,
+        consultant_id=decision.consultant_id,
+        reason_params=decision.reason_params,
+        explanation=decision.explanation,
         at=at,
     )
 
@@ -199,15 +194,18 @@ def case_assign(*, case: Case, actor, consultant, at: datetime | None = None) ->
     policy.check_actor(Action.ASSIGN, case, actor)
     policy.check_state(Action.ASSIGN, case)
     _check_assignable(case, consultant)
-    before = {"status": case.status, "assignee": case.assignee.username if case.assignee else None}
+    old_status = case.status
+    old_assignee = case.assignee.username if case.assignee else None
     _assign(case, consultant, at=at)
     events.record(
-        case,
-        Kind.ASSIGNED,
-        actor=actor,
-        before=before,
-        after={"status": case.status, "assignee": consultant.username},
-        at=at,
+        events.assigned(
+            case,
+            actor=actor,
+            old_status=old_status,
+            old_assignee=old_assignee,
+            assignee=consultant.username,
+            at=at,
+        )
     )
     return case
 
@@ -221,14 +219,7 @@ def case_claim(*, case: Case, actor, at: datetime | None = None) -> Case:
     if roles.is_consultant:
         _check_assignable(case, actor)
     _assign(case, actor, at=at)
-    events.record(
-        case,
-        Kind.CLAIMED,
-        actor=actor,
-        before={"status": S.UNASSIGNED},
-        after={"status": case.status, "assignee": actor.username},
-        at=at,
-    )
+    events.record(events.claimed(case, actor=actor, assignee=actor.username, at=at))
     return case
 
 
@@ -253,13 +244,19 @@ def _give_up(case: Case, action: Action, *, actor, reason: str, at: datetime) ->
     case.assignee = None
     _save(case, at)
     _adjust_load(old_assignee.pk if old_assignee else None, -1)
-    events.status_change(
-        case,
-        Kind.HANDED_BACK if action is Action.HAND_BACK else Kind.RELEASED,
-        actor=actor,
-        old_status=old,
-        note=reason,
-        at=at,
-        previous_assignee=old_assignee.username if old_assignee else None,
-    )
+    previous_assignee = old_assignee.username if old_assignee else None
+    if action is Action.HAND_BACK:
+        event = events.handed_back(
+            case,
+            actor=actor,
+            old_status=old,
+            previous_assignee=previous_assignee,
+            reason=reason,
+            at=at,
+        )
+    else:
+        event = events.released(
+            case, actor=actor, old_status=old, previous_assignee=previous_assignee, at=at
+        )
+    events.record(event)
     return case

@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
-from .transition import Kind, S, _adjust_load, _now, _save, _text, _transition
+from .transition import S, _adjust_load, _now, _save, _text, _transition
 
 
 def business_days_later(case: Case, start: datetime, days: int) -> datetime:
@@ -71,15 +71,16 @@ def case_resolve(
     _save(case, at)
     _adjust_load(case.assignee_id, -1)
     Message.objects.create(case=case, author=actor, body=summary, internal=False, created_at=at)
-    events.status_change(
-        case,
-        Kind.RESOLVED,
-        actor=actor,
-        old_status=old,
-        at=at,
-        outcome=outcome.code,
-        minutes=minutes_spent,
-        confirmation_due_at=case.confirmation_due_at,
+    events.record(
+        events.resolved(
+            case,
+            actor=actor,
+            old_status=old,
+            outcome=outcome.code,
+            minutes=minutes_spent,
+            confirmation_due_at=case.confirmation_due_at,
+            at=at,
+        )
     )
     notifications.notify(
         case=case,
@@ -98,7 +99,7 @@ def case_confirm(*, case: Case, actor, at: datetime | None = None) -> Case:
     case.closed_at = at
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
     _save(case, at)
-    events.status_change(case, Kind.CONFIRMED, actor=actor, old_status=old, at=at)
+    events.record(events.confirmed(case, actor=actor, old_status=old, at=at))
     return case
 
 
@@ -118,16 +119,17 @@ def case_reopen(*, case: Case, actor, reason: str, at: datetime | None = None) -
     _save(case, at)
     _adjust_load(case.assignee_id, +1)
     Message.objects.create(case=case, author=actor, body=reason, internal=False, created_at=at)
-    events.status_change(
-        case,
-        Kind.REOPENED,
-        actor=actor,
-        old_status=old,
-        note=reason,
-        at=at,
-        previous_outcome=previous_outcome,
+    events.record(
+        events.reopened(
+            case,
+            actor=actor,
+            old_status=old,
+            previous_outcome=previous_outcome,
+            reason=reason,
+            at=at,
+        )
     )
-    events.record(case, Kind.SLA_RESUMED, at=at)
+    events.record(events.sla_resumed(case, at=at))
     notifications.notify(
         case=case,
         recipients=[case.assignee],
@@ -152,7 +154,7 @@ def case_auto_close(*, case: Case, at: datetime | None = None) -> Case | None:
     case.closed_at = at
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
     _save(case, at)
-    events.status_change(case, Kind.AUTO_CLOSED, actor=None, old_status=old, at=at)
+    events.record(events.auto_closed(case, old_status=old, at=at))
     return case
 
 
@@ -172,7 +174,7 @@ def case_rate(*, case: Case, actor, score: int, comment: str = "", at=None) -> R
         rated_by=actor,
         created_at=at,
     )
-    events.record(case, Kind.RATED, actor=actor, after={"score": score}, note=rating.comment, at=at)
+    events.record(events.rated(case, actor=actor, score=score, comment=rating.comment, at=at))
     if score <= settings.SPORTELLO_LOW_RATING:
         supervisors = (
             get_user_model()

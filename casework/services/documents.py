@@ -60,15 +60,14 @@ def case_attach(
     try:
         attachment.save()
         events.record(
-            case,
-            events.Kind.ATTACHMENT_ADDED,
-            actor=uploaded_by,
-            after={
-                "attachment": attachment.pk,
-                "name": original_name,
-                "size": attachment.size,
-                "internal": internal,
-            },
+            events.attachment_added(
+                case,
+                actor=uploaded_by,
+                attachment=attachment.pk,
+                name=original_name,
+                size=attachment.size,
+                internal=internal,
+            )
         )
     except Exception:
         # The row did not make it: do not leave an orphan file behind.

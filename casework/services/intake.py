@@ -24,7 +24,7 @@ from ..policy import Action
 from ..roles import roles_of
 from ..sla import clocks
 from .assignment import _assign, _route, _routing_event, _routing_pick
-from .transition import Kind, S, _now, _save, _text, _transition
+from .transition import S, _now, _save, _text, _transition
 
 
 def next_reference(*, area: PracticeArea, year: int) -> str:
@@ -121,24 +121,21 @@ def case_open(
     else:
         _save(case, at)
     opened = [
-        events.build(
+        events.opened(
             case,
-            Kind.OPENED,
             actor=requester,
-            after={
-                "status": opened_status,
-                "priority": case.priority,
-                "suggested_priority": priority,
-            },
+            status=opened_status,
+            priority=case.priority,
+            suggested_priority=priority,
             at=at,
         )
     ]
     if decided:
         opened.append(
-            events.build(
+            events.triaged_by_rules(
                 case,
-                Kind.TRIAGED,
-                after={"priority": case.priority, "rule": rule.pk if rule else None},
+                priority=case.priority,
+                rule=rule.pk if rule else None,
                 note=(
                     _("Priority set by the rule “%(rule)s”.") % {"rule": rule}
                     if rule
@@ -177,22 +174,21 @@ def case_triage(
         raise CaseError(_("The specialty does not belong to the chosen area."), code="specialty")
     if priority not in Priority.values:
         raise CaseError(_("Unknown priority “%(p)s”.") % {"p": priority}, code="priority")
-    before = {"area": case.area.code, "specialty": case.specialty_id, "priority": case.priority}
+    old_area, old_specialty, old_priority = case.area.code, case.specialty_id, case.priority
     old = _transition(case, Action.TRIAGE)
     case.area, case.specialty, case.priority = area, specialty, priority
     clocks.recompute(case, at=at)
     _save(case, at)
-    triaged = events.build(
+    triaged = events.triaged(
         case,
-        Kind.TRIAGED,
         actor=actor,
-        before={"status": old, **before},
-        after={
-            "status": case.status,
-            "area": area.code,
-            "specialty": case.specialty_id,
-            "priority": priority,
-        },
+        old_status=old,
+        old_area=old_area,
+        old_specialty=old_specialty,
+        old_priority=old_priority,
+        area=area.code,
+        specialty=case.specialty_id,
+        priority=priority,
         at=at,
     )
     events.record_all([triaged, _route(case, at=at)])
@@ -215,8 +211,10 @@ def case_reject(
     case.clock_running_since = None
     _save(case, at)
     Message.objects.create(case=case, author=actor, body=explanation, internal=False, created_at=at)
-    events.status_change(
-        case, Kind.REJECTED, actor=actor, old_status=old, note=explanation, at=at, reason=reason
+    events.record(
+        events.rejected(
+            case, actor=actor, old_status=old, reason=reason, explanation=explanation, at=at
+        )
     )
     notifications.notify(
         case=case,

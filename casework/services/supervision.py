@@ -17,7 +17,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
-from .transition import Kind, S, _adjust_load, _now, _save, _text, _transition
+from .transition import S, _adjust_load, _now, _save, _text, _transition
 
 
 @transaction.atomic
@@ -30,18 +30,21 @@ def case_change_priority(*, case: Case, actor, priority: str, at: datetime | Non
     policy.check_state(Action.CHANGE_PRIORITY, case)
     if priority == case.priority:
         return case
-    before = {"priority": case.priority, "resolution_due_at": case.resolution_due_at}
+    old_priority, old_resolution_due_at = case.priority, case.resolution_due_at
     case.priority = priority
     if case.status != S.RESOLVED:
         clocks.recompute(case, at=at)
     _save(case, at)
     events.record(
-        case,
-        Kind.PRIORITY_CHANGED,
-        actor=actor,
-        before=before,
-        after={"priority": priority, "resolution_due_at": case.resolution_due_at},
-        at=at,
+        events.priority_changed(
+            case,
+            actor=actor,
+            old_priority=old_priority,
+            old_resolution_due_at=old_resolution_due_at,
+            priority=priority,
+            resolution_due_at=case.resolution_due_at,
+            at=at,
+        )
     )
     return case
 
@@ -59,7 +62,7 @@ def case_cancel(*, case: Case, actor, reason: str, at: datetime | None = None) -
     _save(case, at)
     if was_active:
         _adjust_load(case.assignee_id, -1)
-    events.status_change(case, Kind.CANCELLED, actor=actor, old_status=old, note=reason, at=at)
+    events.record(events.cancelled(case, actor=actor, old_status=old, reason=reason, at=at))
     notifications.notify(
         case=case,
         recipients=[case.requester],

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import events, policy
+from .. import policy
 from ..errors import CaseError
 from ..models import (
     Case,
@@ -24,7 +24,6 @@ from ..models import (
 )
 from ..sla import clocks
 
-Kind = events.Kind
 S = CaseStatus
 
 

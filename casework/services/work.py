@@ -16,7 +16,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
-from .transition import Kind, _now, _save, _text, _transition
+from .transition import _now, _save, _text, _transition
 
 
 @transaction.atomic
@@ -34,20 +34,16 @@ def case_post_message(
         case=case, author=author, body=body, internal=internal, created_at=at
     )
     if internal:
-        events.record(case, Kind.NOTE_ADDED, actor=author, after={"message": message.pk}, at=at)
+        events.record(events.note_added(case, actor=author, message=message.pk, at=at))
     elif is_staff:
         first = case.first_response_at is None
         clocks.first_response_given(case, at=at)
         _save(case, at)
         events.record(
-            case,
-            Kind.REPLIED,
-            actor=author,
-            after={"message": message.pk, "first_response": first},
-            at=at,
+            events.replied(case, actor=author, message=message.pk, first_response=first, at=at)
         )
     else:
-        events.record(case, Kind.REPLIED, actor=author, after={"message": message.pk}, at=at)
+        events.record(events.replied(case, actor=author, message=message.pk, at=at))
     return message
 
 
@@ -66,7 +62,7 @@ def case_acknowledge(*, case: Case, actor, body: str = "", at: datetime | None =
     )
     clocks.first_response_given(case, at=at)
     _save(case, at)
-    events.record(case, Kind.ACKNOWLEDGED, actor=actor, after={"message": message.pk}, at=at)
+    events.record(events.acknowledged(case, actor=actor, message=message.pk, at=at))
     return message
 
 
@@ -80,12 +76,14 @@ def case_record_time(*, case: Case, actor, minutes: int, note: str = "", at=None
     case.minutes_spent += minutes
     _save(case, at)
     events.record(
-        case,
-        Kind.TIME_RECORDED,
-        actor=actor,
-        after={"minutes": minutes, "total": case.minutes_spent},
-        note=note.strip()[: limits.SHORT_NOTE],
-        at=at,
+        events.time_recorded(
+            case,
+            actor=actor,
+            minutes=minutes,
+            total=case.minutes_spent,
+            note=note.strip()[: limits.SHORT_NOTE],
+            at=at,
+        )
     )
     return case
 
@@ -103,10 +101,10 @@ def case_request_info(*, case: Case, actor, question: str, at: datetime | None =
     clocks.first_response_given(case, at=at)
     clocks.pause(case, at=at, reason=SlaPause.Reason.INFO_REQUESTED)
     _save(case, at)
-    events.status_change(
-        case, Kind.INFO_REQUESTED, actor=actor, old_status=old, at=at, message=message.pk
+    events.record(
+        events.info_requested(case, actor=actor, old_status=old, message=message.pk, at=at)
     )
-    events.record(case, Kind.SLA_PAUSED, after={"reason": SlaPause.Reason.INFO_REQUESTED}, at=at)
+    events.record(events.sla_paused(case, reason=SlaPause.Reason.INFO_REQUESTED, at=at))
     notifications.notify(
         case=case,
         recipients=[case.requester],
@@ -129,10 +127,10 @@ def case_provide_info(*, case: Case, actor, body: str, at: datetime | None = Non
     )
     clocks.resume(case, at=at)
     _save(case, at)
-    events.status_change(
-        case, Kind.INFO_PROVIDED, actor=actor, old_status=old, at=at, message=message.pk
+    events.record(
+        events.info_provided(case, actor=actor, old_status=old, message=message.pk, at=at)
     )
-    events.record(case, Kind.SLA_RESUMED, at=at)
+    events.record(events.sla_resumed(case, at=at))
     notifications.notify(
         case=case,
         recipients=[case.assignee],
@@ -147,5 +145,5 @@ def case_follow_up(*, case: Case, actor, note: str, at: datetime | None = None) 
     """A supervisor's follow-up of a low rating, recorded on the case; returns the note."""
     policy.check_actor(Action.FOLLOW_UP, case, actor)
     note = (note or "").strip()
-    events.record(case, Kind.FOLLOW_UP, actor=actor, note=note, at=_now(at))
+    events.record(events.follow_up(case, actor=actor, note=note, at=_now(at)))
     return note

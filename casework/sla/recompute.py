@@ -14,6 +14,7 @@ from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from casework import events
 from casework.models import (
     Case,
     CaseEvent,
@@ -109,16 +110,6 @@ def _recomputed(case, *, at: datetime, calendar: sla.BusinessCalendar, policies)
     return None if _stored(case) == before else before[:2]
 
 
-def _recomputed_event(case_id: int, before: tuple, after: tuple, at: datetime) -> CaseEvent:
-    return CaseEvent(
-        case_id=case_id,
-        kind=CaseEvent.Kind.SLA_RECOMPUTED,
-        created_at=at,
-        before={"first_response_due_at": _iso(before[0]), "resolution_due_at": _iso(before[1])},
-        after={"first_response_due_at": _iso(after[0]), "resolution_due_at": _iso(after[1])},
-    )
-
-
 def _recompute_each(ids: list[int], *, at: datetime, batch: int) -> int:
     """The portable recompute: each batch locked, recomputed through the ORM and saved."""
     policies = _policies()
@@ -133,7 +124,7 @@ def _recompute_each(ids: list[int], *, at: datetime, batch: int) -> int:
                 .filter(pk__in=ids[start : start + batch])
                 .select_related("cooperative", "sla_policy")
             )
-            changed, events = [], []
+            changed, recomputed = [], []
             for case in chunk:
                 office_id = case.cooperative.office_id
                 if office_id not in calendars:
@@ -144,10 +135,19 @@ def _recompute_each(ids: list[int], *, at: datetime, batch: int) -> int:
                 changed.append(case)
                 after = (case.first_response_due_at, case.resolution_due_at)
                 if after != before:
-                    events.append(_recomputed_event(case.pk, before, after, at))
+                    recomputed.append(
+                        events.sla_recomputed(
+                            case,
+                            old_first_response_due_at=before[0],
+                            old_resolution_due_at=before[1],
+                            first_response_due_at=after[0],
+                            resolution_due_at=after[1],
+                            at=at,
+                        )
+                    )
             Case.objects.bulk_update(changed, CLOCK_FIELDS, batch_size=batch)
-            CaseEvent.objects.bulk_create(events)
-            moved += len(events)
+            events.record_all(recomputed)
+            moved += len(recomputed)
     return moved
 
 
@@ -228,7 +228,14 @@ _BATCH_TABLE = (
     + ", ".join(f"{name} {kind}" for name, kind in _BATCH_COLUMNS)
     + ") ON COMMIT DROP"
 )
-_BATCH_WRITE = """
+# The events' before and after, as `events.sla_recomputed` writes them, from the row's text columns.
+_BATCH_BEFORE, _BATCH_AFTER = events.sla_recomputed_sql(
+    old_first_response_due_at="r.before_fr",
+    old_resolution_due_at="r.before_res",
+    first_response_due_at="r.after_fr",
+    resolution_due_at="r.after_res",
+)
+_BATCH_WRITE = f"""
 WITH written AS (
     UPDATE casework_case c SET
         sla_policy_id = r.policy,
@@ -249,10 +256,7 @@ WITH written AS (
     RETURNING c.id
 ), recorded AS (
     INSERT INTO casework_caseevent (kind, created_at, "before", "after", note, case_id)
-    SELECT %(kind)s, %(at)s,
-        jsonb_build_object('first_response_due_at', r.before_fr, 'resolution_due_at', r.before_res),
-        jsonb_build_object('first_response_due_at', r.after_fr, 'resolution_due_at', r.after_res),
-        '', r.id
+    SELECT %(kind)s, %(at)s, {_BATCH_BEFORE}, {_BATCH_AFTER}, '', r.id
     FROM sla_recompute r JOIN written w ON w.id = r.id
     WHERE r.moved
 )

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from casework import events
 from casework.models import Case, CaseEvent, Notification, SlaState, Supervisor
 from casework.models.cases import sla_watched
 
@@ -185,7 +186,8 @@ def _batch_sql(transition: Transition, pick: str) -> str:
             f"THEN '{transition.state}' ELSE c.sla_state END"
         )
         watchers = supervisors = ""
-    due_text, instant_text = _iso("due_at"), _iso("instant")
+    after = events.sla_transition_after_sql(clock="%(clock)s::text", due_at=_iso("due_at"))
+    instant_text = _iso("instant")
     return f"""
         WITH due AS ({pick}),
         marked AS (
@@ -196,8 +198,7 @@ def _batch_sql(transition: Transition, pick: str) -> str:
         ),
         events AS (
             INSERT INTO casework_caseevent (case_id, kind, created_at, "before", "after", note)
-            SELECT id, %(event)s, %(now)s, '{{}}',
-                jsonb_build_object('clock', %(clock)s::text, 'due_at', {due_text}), ''
+            SELECT id, %(event)s, %(now)s, '{{}}', {after}, ''
             FROM marked
         ),{watchers}
         recipients (case_id, instant, user_id, email) AS (
@@ -276,17 +277,17 @@ def _sweep_batch_portable(transition: Transition, now: datetime, limit: int) -> 
             Case.objects.filter(pk__in=marked, sla_state=SlaState.ON_TRACK).update(
                 sla_state=SlaState.AT_RISK
             )
-        CaseEvent.objects.bulk_create(
-            CaseEvent(
-                case_id=case.pk,
-                kind=transition.event,
-                created_at=now,
-                after={
-                    "clock": transition.clock,
-                    "due_at": getattr(case, f"{transition.clock}_due_at").isoformat(),
-                },
-            )
-            for case in cases
+        events.record_all(
+            [
+                events.sla_transition(
+                    case,
+                    kind=transition.event,
+                    clock=transition.clock,
+                    due_at=getattr(case, f"{transition.clock}_due_at"),
+                    at=now,
+                )
+                for case in cases
+            ]
         )
         Notification.objects.bulk_create(
             _notifications(transition, cases, now), ignore_conflicts=True
