@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 SIZE ?= 100000
 
-.PHONY: install run serve messages test test-fast lint format bench drills browsers clean
+.PHONY: install env run serve messages test test-fast lint format bench drills browsers clean
 
 install: $(STAMP)
 
@@ -22,15 +22,26 @@ $(STAMP): pyproject.toml constraints.txt
 messages: install
 	DEBUG=1 $(BIN)/python manage.py compile_translations
 
+# A development .env (git-ignored), written once when missing and never overwritten: DEBUG on and a
+# generated SECRET_KEY, so that `.venv/bin/python manage.py ...` works in this checkout as under
+# `make run`. A server has none: its variables come from SPORTELLO_ENV_FILE (deploy/README.md).
+env: .env
+
+.env:
+	@umask 077; key=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(45))') && \
+	  printf '# Development settings written by `make env` (git-ignored): never on a server.\nDEBUG=1\nSECRET_KEY=%s\n' "$$key" > $@.tmp && \
+	  mv $@.tmp $@
+	@echo "env: wrote .env (DEBUG=1 and a generated SECRET_KEY, for development only)"
+
 # The embedded default: SQLite and a filesystem broker unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
 run: export DEBUG ?= 1
-run: install messages
+run: env install messages
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	$(MANAGE) collectstatic --noinput -v0
 	@echo "Sportello on http://127.0.0.1:8000 (worker and scheduler in the background; Ctrl-C stops all)"
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/celery -A casework worker --beat --pool=solo --loglevel=INFO & \
+	  $(BIN)/celery -A casework worker --beat --pool=solo -Q celery,mail --loglevel=INFO & \
 	  $(MANAGE) runserver 127.0.0.1:8000
 
 test: export DATABASE_URL = $(TEST_DATABASE_URL)

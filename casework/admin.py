@@ -680,6 +680,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "last_error",
         "created_at",
         "sent_at",
+        "claimed_at",
     ]
     readonly_fields = fields
 
@@ -732,3 +733,12 @@ class CaseAccessAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 def _schedule_recompute(**scope) -> None:
     """Recompute due instants in the background once the change that needs it has committed."""
     tasks.recompute_due_times.delay_on_commit(**scope)
+
+
+@admin.register(models.Heartbeat)
+class HeartbeatAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """When each periodic job last completed (what `/health/` reads): to look at, never to edit."""
+
+    list_display = ["job", "completed_at"]
+    fields = ["job", "completed_at"]
+    readonly_fields = fields

@@ -1,53 +1,196 @@
-"""The outbox's sending side: each pending row is locked while sent (no two workers send it)."""
+"""The outbox's sending side: claimed batches, each sent over one SMTP connection, no lock held."""
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
-from django.db import transaction
+import contextlib
+import logging
+import smtplib
+import uuid
+from datetime import timedelta
+from email.utils import parseaddr
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import models, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import presenters
 from .mail import render
 from .models import Notification
 
+log = logging.getLogger(__name__)
 
-def deliver_pending(*, limit: int = 200) -> dict[str, int]:
-    """Send the outbox; each row is locked while sent, so two workers never send it twice."""
-    sent = failed = 0
-    tried: list[int] = []
-    while sent + failed < limit:
-        with transaction.atomic():
-            # A row that failed in this run waits for the next run (a minute later) to retry.
-            row = (
-                Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(status=Notification.Status.PENDING)
-                .exclude(pk__in=tried)
-                .select_related("case__cooperative", "case__assignee", "recipient")
-                .order_by("created_at", "id")
-                .first()
-            )
-            if row is None:
+# A row that failed this many delivery runs is given up (`failed`), for a person to look at.
+ATTEMPTS = 5
+
+
+def deliver_pending(*, limit: int = 200, batch_size: int | None = None) -> dict[str, int]:
+    """Send up to `limit` pending e-mails, `EMAIL_BATCH_SIZE` at a time over one SMTP connection.
+
+    Each batch is claimed in a short transaction of its own (a token and the database's time on
+    each row, committed), then sent with no transaction open and no row locked, so a slow or hung
+    mail server holds nothing the SLA watch or the requests need. Each message's outcome is then
+    written by one UPDATE that only the claim's token matches: a row is sent only by the run that
+    claimed it. A row that failed in this run waits for the next run (a minute later) to retry.
+
+    At least once, not exactly once: a worker killed after the mail server took a message and
+    before its row says `sent` leaves that row claimed, and once the claim is older than
+    EMAIL_CLAIM_SECONDS another run sends it again; a run stopped by its soft time limit while
+    the server had the message gives the row back at once. Each outcome is written as soon as
+    the server answers, so that is at most the one message in flight per stopped run, and it
+    goes again with the same Message-ID (receiving systems may fold the copies).
+    """
+    batch_size = batch_size or settings.EMAIL_BATCH_SIZE
+    counts = {"sent": 0, "failed": 0}
+    tried: set[int] = set()
+    while (room := limit - counts["sent"] - counts["failed"]) > 0:
+        token = uuid.uuid4()
+        rows = _claim(token=token, size=min(batch_size, room), tried=tried)
+        if not rows:
+            break
+        tried.update(row.pk for row in rows)
+        if not _send_batch(rows, token=token, counts=counts):
+            break  # the mail server is down: another batch would only wait for it again
+    return counts
+
+
+def _claim(*, token: uuid.UUID, size: int, tried: set[int]) -> list[Notification]:
+    """Mark up to `size` pending rows as being sent by `token`, committed; returns them.
+
+    SKIP LOCKED lets two runs claim side by side; a row another run claimed and committed no
+    longer matches once PostgreSQL re-reads it under the lock.
+    """
+    abandoned = Now() - timedelta(seconds=settings.EMAIL_CLAIM_SECONDS)
+    with transaction.atomic():
+        pks = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Notification.Status.PENDING)
+            .filter(models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=abandoned))
+            .exclude(pk__in=tried)
+            .order_by("created_at", "id")
+            .values_list("pk", flat=True)[:size]
+        )
+        if not pks:
+            return []
+        Notification.objects.filter(pk__in=pks).update(claimed_at=Now(), claim_token=token)
+    return list(
+        Notification.objects.filter(pk__in=pks, claim_token=token)
+        .select_related("case__cooperative", "case__assignee", "recipient")
+        .order_by("created_at", "id")
+    )
+
+
+def _send_batch(rows: list[Notification], *, token: uuid.UUID, counts: dict[str, int]) -> bool:
+    """Send a claimed batch over one connection; False when the mail server seems down.
+
+    A connection that breaks mid-batch costs the message in flight one attempt, and the rest go
+    over one new connection. When a connection cannot be opened, or the second one breaks too,
+    every row not sent yet counts a failed attempt with that error (this run tried and could not
+    reach the server) and the run ends: at most two connections, so a hung server costs a few
+    EMAIL_TIMEOUTs, never one per message. Rows the run could not settle (a soft time limit, a
+    database error) are given back unclaimed on the way out.
+    """
+    waiting = list(rows)
+    try:
+        for _connection in range(2):
+            connection = get_connection()
+            try:
+                connection.open()
+            except OSError as error:  # refused, timed out, TLS, login: nothing of the batch left
+                broke = error
                 break
+            try:
+                broke = _send_over(connection, waiting, token=token, counts=counts)
+            finally:
+                # QUIT waits at most EMAIL_TIMEOUT; a broken connection's error changes nothing.
+                with contextlib.suppress(OSError):
+                    connection.close()
+            if broke is None:
+                return True
+        while waiting:
+            _record_failure(waiting.pop(0), token=token, error=broke, counts=counts)
+        return False
+    finally:
+        if waiting:
+            Notification.objects.filter(
+                pk__in=[row.pk for row in waiting], claim_token=token
+            ).update(claimed_at=None, claim_token=None)
+
+
+def _send_over(connection, waiting: list[Notification], *, token, counts) -> Exception | None:
+    """Send the waiting rows in order over an open connection; the error if the connection broke."""
+    while waiting:
+        row = waiting[0]
+        try:
             if not row.body and row.case is not None:
                 row.subject, row.body = _text_of(row)
-                row.save(update_fields=["subject", "body"])
-            try:
-                send_mail(row.subject, row.body, None, [row.email])
-            except Exception as error:  # noqa: BLE001 - any transport failure is retried later
-                tried.append(row.pk)
-                row.attempts += 1
-                row.last_error = str(error)[:2000]
-                if row.attempts >= 5:
-                    row.status = Notification.Status.FAILED
-                row.save(update_fields=["attempts", "last_error", "status"])
-                failed += 1
-                continue
-            row.status = Notification.Status.SENT
-            row.sent_at = timezone.now()
-            row.attempts += 1
-            row.save(update_fields=["status", "sent_at", "attempts"])
-            sent += 1
-    return {"sent": sent, "failed": failed}
+            connection.send_messages([_message_of(row)])
+        except SoftTimeLimitExceeded:
+            raise  # the run's time is up: the row in flight is given back, not charged
+        except Exception as error:  # noqa: BLE001 - any failure is this row's attempt
+            _record_failure(waiting.pop(0), token=token, error=error, counts=counts)
+            if _connection_broke(error):
+                return error
+            continue
+        _record_sent(waiting.pop(0), token=token, counts=counts)
+    return None
+
+
+def _connection_broke(error: Exception) -> bool:
+    """Whether the connection is gone (timeout, reset, 421), not just this message refused."""
+    # 421 is the server closing the connection (smtplib closes its side too); any other answer
+    # is about this message, and the connection carries on.
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _answer in error.recipients.values())
+    return isinstance(error, OSError)
+
+
+def _message_of(row: Notification) -> EmailMessage:
+    # One Message-ID per row: a copy sent again after a killed worker is recognisably the same.
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return EmailMessage(
+        row.subject,
+        row.body,
+        None,
+        [row.email],
+        headers={"Message-ID": f"<notification.{row.pk}@{domain}>"},
+    )
+
+
+def _record_sent(row: Notification, *, token, counts) -> None:
+    settled = Notification.objects.filter(pk=row.pk, claim_token=token).update(
+        status=Notification.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=models.F("attempts") + 1,
+        subject=row.subject,
+        body=row.body,
+        claimed_at=None,
+        claim_token=None,
+    )
+    counts["sent"] += 1
+    if not settled:
+        # Only a run slower than the hard time limit can see this (its claim was taken again).
+        log.warning("e-mail %s sent after its claim expired: it may go twice", row.pk)
+
+
+def _record_failure(row: Notification, *, token, error: Exception, counts) -> None:
+    Notification.objects.filter(pk=row.pk, claim_token=token).update(
+        attempts=models.F("attempts") + 1,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        status=models.Case(
+            models.When(attempts__gte=ATTEMPTS - 1, then=models.Value(Notification.Status.FAILED)),
+            default=models.F("status"),
+        ),
+        subject=row.subject,
+        body=row.body,
+        claimed_at=None,
+        claim_token=None,
+    )
+    counts["failed"] += 1
 
 
 def _text_of(row: Notification) -> tuple[str, str]:

@@ -5,21 +5,33 @@ do. The domain enqueues them after commit; the process's own tasks are in `workf
 """
 
 from celery import shared_task
-from django.db import OperationalError
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from . import outbox
 from .sla import recompute
 
+# A database that is briefly away (restarted, failed over) is retried, 1, 2, 4... up to 60 s
+# apart with jitter; time limits are CELERY_TASK_SOFT_TIME_LIMIT / CELERY_TASK_TIME_LIMIT unless
+# a task says otherwise.
 RETRY = {
-    "autoretry_for": (OperationalError,),
+    "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": True,
     "retry_backoff_max": 60,
+    "retry_jitter": True,
     "max_retries": 5,
     "acks_late": True,
 }
 
 
-@shared_task(name="casework.tasks.deliver_notifications", **RETRY)
+# On the `mail` queue (CELERY_TASK_ROUTES). Mail-server failures are not retried here: each row
+# records its attempt, and the next run (after the next change, or beat's minute) tries again.
+@shared_task(
+    name="casework.tasks.deliver_notifications",
+    soft_time_limit=settings.EMAIL_DELIVERY_SOFT_TIME_LIMIT,
+    time_limit=settings.EMAIL_DELIVERY_TIME_LIMIT,
+    **RETRY,
+)
 def deliver_notifications() -> dict:
     """Send the outbox's pending e-mails (queued after each change, and every minute by beat)."""
     return outbox.deliver_pending()

@@ -1,7 +1,8 @@
-"""Request-level security glue: the API docs page's CSP, and the login throttle's web side."""
+"""Request-level glue: the API docs page's CSP, the login throttle's web side, the request id."""
 
 from __future__ import annotations
 
+import uuid
 from http import HTTPStatus
 
 from axes.backends import AxesStandaloneBackend
@@ -9,9 +10,12 @@ from axes.helpers import get_client_username
 from csp.constants import SELF, UNSAFE_INLINE
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.signals import request_finished
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
+
+from casework.config.logging import REQUEST_ID_PATTERN, request_id
 
 # Pages rendered by third-party templates with inline <script>/<style> and data: images (the
 # Swagger UI of drf-spectacular). They show no user data. drf-spectacular's
@@ -105,3 +109,34 @@ def login_locked_out(request, original_response=None, credentials=None):
         "next": request.POST.get("next") or request.GET.get("next", ""),
     }
     return render(request, "registration/login.html", context, status=HTTPStatus.TOO_MANY_REQUESTS)
+
+
+# --- Request ids ---------------------------------------------------------------------------------
+
+
+class RequestIdMiddleware:
+    """Give each request an id: the proxy's X-Request-ID when it is sane, else a new one.
+
+    The id is on every log line written while the request is served (casework.config.logging)
+    and in the response's X-Request-ID header, so that a user's report, the proxy's log and ours
+    name the same request. First in MIDDLEWARE, so that every response carries it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        # Forgotten when the response is closed, not when this returns: Django logs a refused
+        # response ("Forbidden: /...") after the middleware has run, and that line needs the id.
+        request_finished.connect(forget_request_id, dispatch_uid="sportello.request_id")
+
+    def __call__(self, request):
+        supplied = request.headers.get("X-Request-ID", "")
+        rid = supplied if REQUEST_ID_PATTERN.fullmatch(supplied) else uuid.uuid4().hex
+        request_id.set(rid)
+        request.request_id = rid
+        response = self.get_response(request)
+        response["X-Request-ID"] = rid
+        return response
+
+
+def forget_request_id(**kwargs) -> None:
+    request_id.set(None)

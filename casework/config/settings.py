@@ -8,19 +8,25 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from casework.config.logging import admins_from
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-# A local .env file (never committed) may hold the variables below for development; on a server,
-# SPORTELLO_ENV_FILE=/etc/sportello/env lets management commands read the services' file.
+# The test suite says so itself (pyproject.toml sets it for pytest); nothing else ever sets it.
+# Read before any file: a test run is configured by its environment alone.
+TESTING = env.bool("SPORTELLO_TESTING", default=False)
+# A local .env file (git-ignored; `make run` writes one with DEBUG=1 and a generated
+# SECRET_KEY) lets `manage.py` work in a development checkout; on a server,
+# SPORTELLO_ENV_FILE=/etc/sportello/env lets management commands read the services' file. The
+# process environment wins over the file. The test suite never reads one, so a developer's .env
+# (DEBUG=1, another DATABASE_URL) changes neither its settings nor the environment it passes on.
 ENV_FILE = Path(env.str("SPORTELLO_ENV_FILE", default=str(BASE_DIR / ".env")))
-if ENV_FILE.is_file():
+if not TESTING and ENV_FILE.is_file():
     environ.Env.read_env(ENV_FILE, overwrite=False)
 VAR_DIR = Path(env.str("SPORTELLO_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-# The test suite says so itself (pyproject.toml sets it for pytest); nothing else ever sets it.
-TESTING = env.bool("SPORTELLO_TESTING", default=False)
 DEBUG = env.bool("DEBUG", default=False)
 # Development and tests run without configuration; production must say what it runs on.
 LOCAL = DEBUG or TESTING
@@ -60,7 +66,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every response carries the request id, every log line of the request names it.
+    "casework.config.middleware.RequestIdMiddleware",
+    # Request metrics (GET /metrics): this one times the whole stack, its pair below the view.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # GET /health/ is answered here, before host validation, sessions, CSRF and login.
+    "casework.config.health.HealthCheckMiddleware",
+    # GET /metrics likewise (Prometheus scrapes each backend by its address); it checks who asks.
+    "casework.config.metrics.MetricsMiddleware",
     "csp.middleware.CSPMiddleware",
     "casework.config.middleware.ThirdPartyPagesPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -71,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before axes rather than last, so the responses it counts include axes' lockout pages.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -170,6 +186,11 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds any SMTP step may take (connecting, the greeting, each command): a mail server that
+# hangs costs a delivery run this long and holds up nothing else.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Messages the outbox's delivery claims at once and sends over one SMTP connection.
+EMAIL_BATCH_SIZE = env.int("EMAIL_BATCH_SIZE", default=50)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Sportello <sportello@localhost>")
 SPORTELLO_BASE_URL = env.str("SPORTELLO_BASE_URL", default="http://127.0.0.1:8000")
 
@@ -194,6 +215,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# E-mail has a queue of its own, and in production a worker of its own (`mail` in the Procfile,
+# deploy/systemd/sportello-mail-worker.service): a slow mail server never delays the SLA sweep.
+# `make run`'s single worker listens to both queues. Time limits in seconds: the soft one raises
+# SoftTimeLimitExceeded in the task (it gives back what it holds and stops), the hard one kills
+# the worker's process; a task acknowledged late that ran out of time is not redelivered. These
+# are the defaults; the SLA sweep and the auto-close have shorter ones (workflows/tasks.py).
+CELERY_TASK_ROUTES = {"casework.tasks.deliver_notifications": {"queue": "mail"}}
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# A delivery run is a batch's SMTP steps, each within EMAIL_TIMEOUT, and its limits follow from
+# them. A claimed batch outlives a worker killed mid-batch: once the claim is older than the hard
+# limit, its worker is surely gone and another run takes the rows (casework/outbox.py).
+EMAIL_DELIVERY_SOFT_TIME_LIMIT = EMAIL_TIMEOUT * (EMAIL_BATCH_SIZE + 6)
+EMAIL_DELIVERY_TIME_LIMIT = EMAIL_DELIVERY_SOFT_TIME_LIMIT + 3 * EMAIL_TIMEOUT
+EMAIL_CLAIM_SECONDS = EMAIL_DELIVERY_TIME_LIMIT + 3 * EMAIL_TIMEOUT
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -280,9 +316,90 @@ SPORTELLO_TRUSTED_PROXIES = env.int("SPORTELLO_TRUSTED_PROXIES", default=0 if LO
 # Sportello's own knobs.
 SPORTELLO_LOW_RATING = env.int("SPORTELLO_LOW_RATING", default=2)
 
+# Health: GET /health/ (casework.config.health). Each check's clients time out after
+# HEALTH_CHECK_TIMEOUT_SECONDS and the answer waits a second more at most; the SLA sweep (every
+# minute) must have completed a run within HEALTH_SWEEP_MAX_AGE_MINUTES, and no e-mail may wait
+# in the outbox longer than HEALTH_OUTBOX_MAX_AGE_MINUTES. A proxy probes it over plain HTTP.
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
+HEALTH_SWEEP_MAX_AGE_MINUTES = env.int("HEALTH_SWEEP_MAX_AGE_MINUTES", default=3)
+HEALTH_OUTBOX_MAX_AGE_MINUTES = env.int("HEALTH_OUTBOX_MAX_AGE_MINUTES", default=10)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+
+# Housekeeping (casework.housekeeping: nightly beat tasks and `manage.py purge`). Delivered
+# e-mails hold case text and addresses: kept 90 days, long enough to answer "did you write to
+# me?". Staff reads of cases are the GDPR accountability log: two years answer a member's access
+# request (art. 15) or trace a breach found late, and storage limitation (art. 5(1)(e)) bounds
+# them; not below six months, what the Garante asks of system administrators' access logs.
+# Expired sessions, lapsed lockouts and day-old idempotency keys serve nothing and go at the
+# next run. Deletes go PURGE_BATCH_SIZE rows per transaction, so no purge holds long locks.
+PURGE_SENT_EMAILS_DAYS = env.int("PURGE_SENT_EMAILS_DAYS", default=90)
+CASE_ACCESS_RETENTION_DAYS = env.int("CASE_ACCESS_RETENTION_DAYS", default=730)
+PURGE_BATCH_SIZE = env.int("PURGE_BATCH_SIZE", default=5000)
+
+# Metrics: GET /metrics in Prometheus' text format (casework.config.metrics). django-prometheus
+# counts the requests (its two middlewares above) and the queries: its backends are Django's
+# own with a counting cursor, for SQLite and PostgreSQL alike (vendor, options and tests
+# unchanged); its app is not installed, it would only add a listener on a port of its own.
+# Sportello's gauges are read at scrape time. Like /health/ it is answered before host validation
+# and the HTTPS redirect, so Prometheus can scrape each web backend at its own address; it is
+# served to the addresses (or networks) in METRICS_ALLOWED_IPS as `client_ip` sees them, or with
+# `Authorization: Bearer METRICS_TOKEN` from anywhere; a wrong token is refused from any address.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^metrics$"]
+
+# Errors and logs. Every line says its time, level, logger and request id (the proxy's
+# X-Request-ID or a new one, sent back in the response; a Celery task's id in workers, "-"
+# elsewhere): casework.config.logging and RequestIdMiddleware. LOG_FORMAT=json writes one JSON
+# object per line. Celery workers and beat log through the same handlers (casework.config.celery).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json.")
+# ADMINS="Name <a@example.org>,b@example.org": errors are e-mailed to them (never with DEBUG on).
+ADMINS = admins_from(env.str("ADMINS", default=""))
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {
+        "request_id": {"()": "casework.config.logging.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "text": {"()": "casework.config.logging.TextFormatter"},
+        "json": {"()": "casework.config.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "formatter": "text",
+            "filters": ["require_debug_false", "request_id"],
+        },
+    },
+    "loggers": {
+        # Django's default handlers (its own console and mail_admins) give way to the root's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+    },
+    "root": {"handlers": ["console", *(["mail_admins"] if ADMINS else [])], "level": LOG_LEVEL},
 }
+# Sentry, only when SENTRY_DSN is set (casework.config.sentry says what is never sent); never
+# from the test suite, whose tests that need it start and stop it themselves.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN and not TESTING:
+    from casework.config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -13,6 +13,10 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    # GET /health/ has no pattern here: casework.config.health.HealthCheckMiddleware answers it
+    # before host validation and sessions (a proxy probes the backend by its address).
+    # Nor GET /metrics: casework.config.metrics.MetricsMiddleware answers it, for the same reason
+    # (Prometheus scrapes each web backend by its address).
     path("work/", include("workflows.workspace.urls")),
     path("", include("casework.portal.urls")),
     path("", include("casework.dashboard.urls")),

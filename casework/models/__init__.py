@@ -14,6 +14,7 @@ from .cases import (
     attachment_path,
 )
 from .choices import PRIORITY_RANK, CaseStatus, Priority, SlaState
+from .ops import Heartbeat
 from .outbox import Notification
 from .people import Consultant, Membership, Supervisor, UserProfile
 from .registry import Cooperative, Office, OutcomeCode, PracticeArea, Sector, Specialty, TriageRule
@@ -31,6 +32,7 @@ __all__ = [
     "Consultant",
     "Cooperative",
     "CaseStatus.FINAL",
+    "Heartbeat",
     "IdempotencyKey",
     "Membership",
     "Message",

@@ -46,6 +46,11 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Being sent: the delivery run that claimed the row (its token) and when, in the database's
+    # time; only that run writes the outcome, and a claim older than EMAIL_CLAIM_SECONDS is
+    # taken again (its worker was killed). Still `pending` meanwhile: it is not sent yet.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -56,6 +61,13 @@ class Notification(models.Model):
                 fields=["created_at"],
                 name="notification_pending",
                 condition=Q(status="pending"),
+            ),
+            # /metrics counts the failed e-mails at every scrape: this holds only them (few,
+            # and written once each), so the count never reads the delivered ones.
+            models.Index(
+                fields=["created_at"],
+                name="notification_failed",
+                condition=Q(status="failed"),
             ),
         ]
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from casework import models
 from tests import factories
@@ -98,5 +99,6 @@ def registry_sample(office, area, cooperative, member, consultant, supervisor):
     models.CaseCounter.objects.create(prefix="LEG", year=2026, last_number=1)
     models.IdempotencyKey.objects.create(user=member, key="k-1", request_hash="0" * 64, case=case)
     models.CaseAccess.objects.create(user=consultant, case=case, channel="page")
+    models.Heartbeat.objects.create(job=models.Heartbeat.Job.SLA_SWEEP, completed_at=timezone.now())
     Group.objects.create(name="Segreteria")
     return case

@@ -208,7 +208,15 @@ def test_mail_batch_survives_a_killed_worker(drill, orm, report):
         "let go); the worker is killed mid-batch, started again, and delivery runs until the "
         "outbox is empty"
     )
-    env = _worker_env(drill, DRILL_MAIL_DELAY="0.01", DRILL_MAIL_AFTER="0.01")
+    # Short mail limits, so that the killed worker's claimed batch (casework.outbox) is taken
+    # again within the drill's wait: EMAIL_CLAIM_SECONDS follows from them (22 s here).
+    env = _worker_env(
+        drill,
+        DRILL_MAIL_DELAY="0.01",
+        DRILL_MAIL_AFTER="0.01",
+        EMAIL_TIMEOUT="1",
+        EMAIL_BATCH_SIZE="10",
+    )
     first = drill.procs.worker(env, name="mailer1", queue=drill.queue)
     for _ in range(2):
         harness.send_task(drill.queue, "casework.tasks.deliver_notifications")

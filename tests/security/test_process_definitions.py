@@ -35,13 +35,17 @@ def _unit(name: str) -> configparser.ConfigParser:
 def test_the_procfile_runs_web_workers_and_one_beat():
     processes = _procfile()
 
-    assert set(processes) == {"web", "worker", "beat"}
+    assert set(processes) == {"web", "worker", "mail", "beat"}
     web = shlex.split(processes["web"])
     assert web[:2] == ["gunicorn", "casework.config.wsgi:application"]
     assert "${WEB_CONCURRENCY:-3}" in processes["web"]
     worker = shlex.split(processes["worker"])
     assert worker[:4] == ["celery", "-A", "casework", "worker"]
     assert "--prefetch-multiplier" in worker
+    # E-mail has its own queue and worker, so a slow mail server never delays the SLA sweep.
+    assert worker[4:6] == ["-Q", "celery"]
+    mail = shlex.split(processes["mail"])
+    assert mail[:6] == ["celery", "-A", "casework", "worker", "-Q", "mail"]
     beat = shlex.split(processes["beat"])
     assert beat[:4] == ["celery", "-A", "casework", "beat"]
     assert "django_celery_beat.schedulers:DatabaseScheduler" in beat
@@ -58,7 +62,8 @@ def test_workers_acknowledge_late():
     ("name", "program"),
     [
         ("sportello-web.service", "gunicorn casework.config.wsgi:application"),
-        ("sportello-worker@.service", "celery -A casework worker"),
+        ("sportello-worker@.service", "celery -A casework worker -Q celery"),
+        ("sportello-mail-worker.service", "celery -A casework worker -Q mail"),
         ("sportello-beat.service", "celery -A casework beat"),
     ],
 )

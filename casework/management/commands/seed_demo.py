@@ -1,10 +1,14 @@
 """`manage.py seed_demo`: create the demo data (idempotent; see casework.demo and the README)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casework import demo
+
+# Each case is driven through the real process (300 take about 40 s); larger federations are
+# what `make bench` loads.
+MAX_CASES = 10_000
 
 
 class Command(BaseCommand):
@@ -32,6 +36,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if not 0 <= options["cases"] <= MAX_CASES:
+            # Exit code 2 for a bad argument, as argparse's own errors.
+            raise CommandError(
+                _("--cases must be between 0 and %(max)d, not %(cases)d.")
+                % {"max": MAX_CASES, "cases": options["cases"]},
+                returncode=2,
+            )
         progress = self.stdout if options["verbosity"] > 0 else None
         counts: dict[str, dict[str, int]] = {}
         counts.update(
