@@ -4,21 +4,14 @@ import re
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from casework.models import Office
+from casework.management.arguments import bad_argument, office_by_code
 from casework.sla.clocks import calendar_for_office
 from casework.sla.deadlines import Deadline, DeadlineError, DeadlineKind, deadline, explain
 
-# Bad arguments exit with 2, as argparse's own errors do.
-BAD_ARGUMENTS = 2
 KINDS = ", ".join(DeadlineKind)
 # date.fromisoformat also takes 20260715 and 2026-W29-3; the command asks for one spelling.
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def bad_argument(message: str) -> CommandError:
-    return CommandError(message, returncode=BAD_ARGUMENTS)
 
 
 def parse_date(value: str) -> date:
@@ -89,7 +82,7 @@ class Command(BaseCommand):
             self.stdout.write(found.due.isoformat())
             return
 
-        found_office = self._office(office)
+        found_office = office_by_code(office)
         try:
             calendar = calendar_for_office(found_office.pk)
         except ValueError as error:
@@ -106,19 +99,3 @@ class Command(BaseCommand):
             return deadline(kind, trigger, **term)
         except DeadlineError as error:
             raise bad_argument(f"{str(error)[:1].upper()}{str(error)[1:]}.") from error
-
-    def _office(self, code: str) -> Office:
-        try:
-            found = Office.objects.filter(code=code.upper()).first()
-            known = [] if found else list(Office.objects.values_list("code", flat=True))
-        except DatabaseError as error:
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise CommandError(
-                f"The database has no offices to read ({reason}); run `manage.py migrate` and "
-                "`manage.py seed_demo` first."
-            ) from error
-        if found is None:
-            raise bad_argument(
-                f"Unknown office {code!r} (known: {', '.join(known) or 'none, run seed_demo'})."
-            )
-        return found

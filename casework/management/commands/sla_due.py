@@ -4,20 +4,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from casework.models import Office
+from casework.management.arguments import bad_argument, office_by_code
 from casework.sla.clocks import calendar_for_office
 
 ROME = ZoneInfo("Europe/Rome")
 # No SLA target is longer: a million business minutes is about eight years of a 40-hour week.
 MAX_MINUTES = 1_000_000
-# Bad arguments exit with 2, as argparse's own errors do.
-BAD_ARGUMENTS = 2
-
-
-def bad_argument(message: str) -> CommandError:
-    return CommandError(message, returncode=BAD_ARGUMENTS)
 
 
 def parse_instant(value: str, name: str) -> datetime:
@@ -75,7 +68,7 @@ class Command(BaseCommand):
             count = parse_minutes(minutes)
             instant = parse_instant(start, "--start")
 
-        found = self._office(office)
+        found = office_by_code(office)
         try:
             calendar = calendar_for_office(found.pk)
         except ValueError as error:
@@ -98,19 +91,3 @@ class Command(BaseCommand):
             raise bad_argument(f"Office {found.code}'s calendar cannot answer: {error}.") from error
         self.stdout.write(header)
         self.stdout.write(answer)
-
-    def _office(self, code: str) -> Office:
-        try:
-            found = Office.objects.filter(code=code.upper()).first()
-            known = [] if found else list(Office.objects.values_list("code", flat=True))
-        except DatabaseError as error:
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise CommandError(
-                f"The database has no offices to read ({reason}); run `manage.py migrate` and "
-                "`manage.py seed_demo` first."
-            ) from error
-        if found is None:
-            raise bad_argument(
-                f"Unknown office {code!r} (known: {', '.join(known) or 'none, run seed_demo'})."
-            )
-        return found
