@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from casework.models import Case, CaseStatus, Priority, SlaState
+from casework.selectors import filter_unread
 from casework.validators import id_in, validate_id_digits
 from workflows.flows import CaseFlow, FollowUpFlow
 
@@ -38,10 +39,21 @@ class CaseFilter(django_filters.FilterSet):
         validators=[validate_id_digits],
         help_text=_("Consultant's user id or username."),
     )
+    unread = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_unread",
+        error_messages={
+            "invalid_choice": _("“%(value)s” is not a valid value: use true or false.")
+        },
+        help_text=_(
+            "`true`: only the cases I have not opened since their last activity; `false`: only "
+            "those I am up to date on."
+        ),
+    )
 
     class Meta:
         model = Case
-        fields = ["status", "area", "priority", "cooperative", "sla", "assignee"]
+        fields = ["status", "area", "priority", "cooperative", "sla", "assignee", "unread"]
 
     def filter_assignee(self, queryset, name, value):
         value = value.strip()
@@ -49,6 +61,9 @@ class CaseFilter(django_filters.FilterSet):
         if user_id is not None:
             return queryset.filter(assignee_id=user_id)
         return queryset.filter(assignee__username=value)
+
+    def filter_unread(self, queryset, name, value):
+        return filter_unread(queryset, self.request.user, unread=value == "true")
 
 
 class SlaCaseFilter(django_filters.FilterSet):

@@ -15,11 +15,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework import limits
+from casework.errors import ForbiddenError
 from casework.models import (
     Attachment,
     Case,
     CaseEvent,
     CaseStatus,
+    Channel,
     Cooperative,
     Message,
     OutcomeCode,
@@ -27,10 +29,11 @@ from casework.models import (
     Priority,
     SlaState,
     Specialty,
+    UserProfile,
 )
-from casework.policy import Action, allowed_actions
+from casework.policy import STAFF_INTAKE_CHANNELS, Action, allowed_actions
 from casework.roles import roles_of
-from casework.selectors import MEMBER_NOTE_EVENTS, can_read_internal
+from casework.selectors import MEMBER_NOTE_EVENTS, can_read_internal, is_unread
 from casework.sla.clocks import clock_states
 from casework.validators import id_in, validate_id_digits
 from workflows.selectors import case_of
@@ -110,6 +113,42 @@ class MeSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text=_("Codes of the areas I supervise.")
     )
     supervises_all_areas = serializers.BooleanField()
+    language = serializers.ChoiceField(
+        choices=UserProfile._meta.get_field("language").choices,
+        help_text=_("The language of my pages and e-mails."),
+    )
+    notify = serializers.ChoiceField(
+        choices=UserProfile.Notify.choices,
+        help_text=_("E-mails about new messages: `each` one, or a daily `digest`."),
+    )
+    timeline_order = serializers.ChoiceField(
+        choices=UserProfile.TimelineOrder.choices,
+        help_text=_("The order of a case's timeline: `newest` or `oldest` first."),
+    )
+
+
+class MePreferencesSerializer(serializers.Serializer):
+    """What `PATCH /me/` changes: any of my preferences; every value is checked first."""
+
+    language = serializers.ChoiceField(
+        choices=UserProfile._meta.get_field("language").choices, required=False
+    )
+    notify = serializers.ChoiceField(choices=UserProfile.Notify.choices, required=False)
+    timeline_order = serializers.ChoiceField(
+        choices=UserProfile.TimelineOrder.choices, required=False
+    )
+
+    def validate(self, attrs):
+        fixed = sorted(set(self.initial_data) - set(self.fields))
+        if fixed:
+            raise serializers.ValidationError(
+                {name: _("This cannot be changed here.") for name in fixed}
+            )
+        if not attrs:
+            raise serializers.ValidationError(
+                _("Give at least one of language, notify, timeline_order.")
+            )
+        return attrs
 
 
 # --- Cases ---------------------------------------------------------------------------------
@@ -198,6 +237,16 @@ class CaseSerializer(serializers.ModelSerializer):
             "services, the workspace's buttons and this list alike."
         )
     )
+    last_activity_at = serializers.DateTimeField(
+        read_only=True,
+        help_text=_("The last public message or change of status."),
+    )
+    unread = serializers.SerializerMethodField(
+        help_text=_(
+            "True when the reader has not opened the case since its last activity by someone "
+            "else (or never opened it). `GET /cases/{id}/` marks it read."
+        )
+    )
 
     class Meta:
         model = Case
@@ -211,6 +260,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "description",
             "priority",
             "status",
+            "channel",
             "requester",
             "assignee",
             "outcome",
@@ -220,6 +270,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "updated_at",
             "closed_at",
             "confirmation_due_at",
+            "last_activity_at",
+            "unread",
             "sla",
             "staff",
             "actions",
@@ -248,6 +300,10 @@ class CaseSerializer(serializers.ModelSerializer):
         user = _user_of(self.context)
         return [] if user is None else [str(a) for a in allowed_actions(case, user)]
 
+    def get_unread(self, case) -> bool:
+        # Lists annotate it (`selectors.with_read_state`); a single case asks once.
+        return is_unread(case, _user_of(self.context))
+
     def to_representation(self, case):
         """The fields declared above, written out directly: the API's hottest path.
 
@@ -266,6 +322,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "description": case.description,
             "priority": case.priority,
             "status": case.status,
+            "channel": case.channel,
             "requester": _user_brief(case.requester),
             "assignee": _user_brief(case.assignee),
             "outcome": (
@@ -277,6 +334,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "updated_at": _datetime(case.updated_at, tz),
             "closed_at": _datetime(case.closed_at, tz),
             "confirmation_due_at": _datetime(case.confirmation_due_at, tz),
+            "last_activity_at": _datetime(case.last_activity_at, tz),
+            "unread": self.get_unread(case),
             "sla": {
                 "state": case.sla_state,
                 "first_response_due_at": _datetime(case.first_response_due_at, tz),
@@ -345,7 +404,28 @@ def _specialty_in(area: PracticeArea, value) -> Specialty | None:
 
 
 class CaseCreateSerializer(serializers.Serializer):
-    cooperative = serializers.IntegerField(help_text=_("Id of one of your cooperatives."))
+    cooperative = serializers.IntegerField(
+        required=False,
+        help_text=_(
+            "Id of the cooperative. A member of exactly one cooperative may leave it out; staff "
+            "opening a case on a cooperative's behalf must give it."
+        ),
+    )
+    requester = serializers.IntegerField(
+        required=False,
+        help_text=_(
+            "Staff only: id of the person of the cooperative the case is for (a phone call, a "
+            "visit, an e-mail). Members leave it out: the case is theirs."
+        ),
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        help_text=_(
+            "How the case came. Staff opening it for a cooperative give `phone`, `desk`, "
+            "`email` or `pec`; a member's case opened here is `api`."
+        ),
+    )
     area = OpenAreaField(help_text=_("Practice area code."))
     specialty = _specialty_field()
     priority = serializers.ChoiceField(
@@ -357,18 +437,79 @@ class CaseCreateSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=limits.SUBJECT)
     description = serializers.CharField(max_length=limits.LONG_TEXT)
 
-    def validate_cooperative(self, value):
-        # The same answer for a cooperative that does not exist and for someone else's:
-        # the API does not reveal which cooperatives exist.
-        roles = roles_of(_user_of(self.context))
-        if not roles.is_member_of(value):
-            raise serializers.ValidationError(_("This is not one of your cooperatives."))
-        # With its office, which routing reads.
-        return Cooperative.objects.select_related("office").get(pk=value)
-
     def validate(self, attrs):
+        user = _user_of(self.context)
+        roles = roles_of(user)
+        named = attrs.get("requester")
+        if (named is not None and named != user.pk) or not roles.is_member:
+            attrs.update(self._for_a_cooperative(attrs, roles))
+        else:
+            attrs.update(self._for_my_cooperative(attrs, user, roles))
         attrs["specialty"] = _specialty_in(attrs["area"], attrs.get("specialty"))
         return attrs
+
+    def _for_my_cooperative(self, attrs, user, roles) -> dict:
+        """A member's own case: one of their cooperatives (theirs, if they have one only)."""
+        if attrs.get("channel", Channel.API) != Channel.API:
+            raise serializers.ValidationError(
+                {"channel": [_("A case you open through the API comes by `api`.")]}
+            )
+        cooperative_id = attrs.get("cooperative")
+        if cooperative_id is None:
+            if len(roles.cooperative_ids) > 1:
+                raise serializers.ValidationError(
+                    {
+                        "cooperative": [
+                            _(
+                                "You are a member of several cooperatives: say which one the "
+                                "case is for."
+                            )
+                        ]
+                    }
+                )
+            (cooperative_id,) = roles.cooperative_ids
+        elif not roles.is_member_of(cooperative_id):
+            # The same answer for a cooperative that does not exist and for someone else's:
+            # the API does not reveal which cooperatives exist.
+            raise serializers.ValidationError(
+                {"cooperative": [_("This is not one of your cooperatives.")]}
+            )
+        # With its office, which routing reads.
+        cooperative = Cooperative.objects.select_related("office").get(pk=cooperative_id)
+        return {"cooperative": cooperative, "requester": user, "channel": Channel.API}
+
+    def _for_a_cooperative(self, attrs, roles) -> dict:
+        """Staff intake: the cooperative, the person it is for and how it came, all named.
+
+        Whether this person of staff may, and whether the requester is of the cooperative, is
+        the intake service's to decide (`check_open_on_behalf`).
+        """
+        if not roles.is_staff_role:
+            raise ForbiddenError(
+                _("You can open cases only in your own name: leave `requester` out.")
+            )
+        missing = {
+            "cooperative": _("Name the cooperative the case is for."),
+            "requester": _("Name the person of the cooperative the case is for (a user id)."),
+            "channel": _("Say how the case came: `phone`, `desk`, `email` or `pec`."),
+        }
+        errors = {name: [message] for name, message in missing.items() if name not in attrs}
+        if not errors and attrs["channel"] not in STAFF_INTAKE_CHANNELS:
+            errors["channel"] = [missing["channel"]]
+        cooperative = requester = None
+        if "cooperative" in attrs:
+            cooperative = (
+                Cooperative.objects.select_related("office").filter(pk=attrs["cooperative"]).first()
+            )
+            if cooperative is None:
+                errors["cooperative"] = [_("No such cooperative.")]
+        if "requester" in attrs:
+            requester = User.objects.filter(pk=attrs["requester"], is_active=True).first()
+            if requester is None:
+                errors["requester"] = [_("No such person.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {"cooperative": cooperative, "requester": requester}
 
     def fingerprint(self) -> str:
         """A hash of the request as understood, to recognise a retry with the same body."""
@@ -381,6 +522,10 @@ class CaseCreateSerializer(serializers.Serializer):
             "subject": data["subject"],
             "description": data["description"],
         }
+        if data["requester"] != _user_of(self.context):
+            # Staff intake; a member's own case keeps the hash it always had (keys stored
+            # before staff could open cases still recognise their retries).
+            canonical |= {"requester": data["requester"].pk, "channel": data["channel"]}
         return hashlib.sha256(
             json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()
@@ -535,6 +680,10 @@ class TaskCaseSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
     status = serializers.ChoiceField(choices=CaseStatus.choices, read_only=True)
     sla = TaskCaseSlaSerializer(source="*", read_only=True)
+    last_activity_at = serializers.DateTimeField(read_only=True)
+    unread = serializers.BooleanField(
+        read_only=True, help_text=_("Whether I have opened the case since its last activity.")
+    )
 
 
 class TaskSerializer(serializers.Serializer):
@@ -573,6 +722,11 @@ class TaskSerializer(serializers.Serializer):
             "priority": case.priority,
             "status": case.status,
             "sla": {"state": case.sla_state},
+            "last_activity_at": _datetime(case.last_activity_at, timezone.get_current_timezone()),
+            # Annotated on the task by `workflows.selectors.with_case_read_state`.
+            "unread": task.case_unread
+            if hasattr(task, "case_unread")
+            else is_unread(case, _user_of(self.context)),
         }
 
     def to_representation(self, task):
@@ -758,6 +912,10 @@ class AreaReportSerializer(serializers.Serializer):
 class ReportCasesSerializer(serializers.Serializer):
     total = serializers.IntegerField(source="cases")
     by_status = serializers.DictField(child=serializers.IntegerField())
+    by_channel = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=_("Cases by how they came: every channel code, with 0 for none."),
+    )
     by_area = AreaReportSerializer(many=True)
 
 

@@ -43,6 +43,9 @@ SEED = 20261125
 COOPERATIVES = 5000
 YEARS = 3
 CHUNK = 5000  # cases per COPY batch
+# How cases reach the federation: mostly the portal, then the API, e-mail, phone, PEC, the desk.
+CHANNELS = ("portal", "api", "email", "phone", "pec", "desk")
+CHANNEL_WEIGHTS = (70, 80, 88, 95, 98, 100)
 TIMELINE_EVENTS = 100  # the events of the one case the detail scenario reads
 
 OFFICE_WEIGHTS = {"BO": 22, "MO": 14, "RE": 13, "PR": 10, "PC": 6, "FE": 8, "RA": 11, "FC": 9}
@@ -562,7 +565,8 @@ class CaseFactory:
             "first_response_elapsed_seconds, resolution_elapsed_seconds, clock_running_since, "
             "sla_paused_at, sla_state, first_response_warned_at, first_response_breached_at, "
             "resolution_warned_at, resolution_breached_at, assignee_id, requester_id, "
-            "cooperative_id, outcome_id, area_id, sla_policy_id, specialty_id",
+            "cooperative_id, outcome_id, area_id, sla_policy_id, specialty_id, channel, "
+            "last_activity_at",
             next_id("casework_case"),
         )
         self.events = Table(
@@ -1098,6 +1102,8 @@ class CaseFactory:
             str(area.id),
             str(policy_id),
             num(specialty),
+            self.rng.choices(CHANNELS, cum_weights=CHANNEL_WEIGHTS)[0],
+            ts(updated),
         )
         self.status_counts[status] = self.status_counts.get(status, 0) + 1
 

@@ -287,6 +287,19 @@ class OutcomeCodeAdmin(admin.ModelAdmin):
     list_select_related = ["area"]
 
 
+@admin.register(models.CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """Ready texts offered in the case page's composer; the model's `clean` refuses a
+    placeholder that does not exist, so the admin form shows it next to the text."""
+
+    list_display = ["title", "area", "language", "is_active", "position"]
+    list_filter = ["area", "language", "is_active"]
+    list_editable = ["is_active", "position"]
+    search_fields = ["title", "body"]
+    list_select_related = ["area"]
+    fields = ["title", "area", "language", "body", "is_active", "position"]
+
+
 # --- People and roles --------------------------------------------------------------------------
 
 
@@ -548,7 +561,7 @@ class CaseAdmin(admin.ModelAdmin):
         "assignee",
         "created_at",
     ]
-    list_filter = ["status", "priority", "sla_state", "area", "cooperative__office"]
+    list_filter = ["status", "priority", "sla_state", "channel", "area", "cooperative__office"]
     search_fields = ["=reference", "subject", "cooperative__name", "=cooperative__tax_code"]
     search_help_text = _("Exact reference, words of the subject, cooperative name or tax code.")
     list_select_related = ["cooperative", "area", "assignee"]
@@ -571,6 +584,7 @@ class CaseAdmin(admin.ModelAdmin):
                     "priority",
                     "status",
                     "assignee",
+                    "channel",
                 ]
             },
         ),
@@ -588,6 +602,7 @@ class CaseAdmin(admin.ModelAdmin):
                     "resolved_at",
                     "closed_at",
                     "confirmation_due_at",
+                    "last_activity_at",
                 ]
             },
         ),
@@ -723,6 +738,25 @@ class CaseAccessAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_per_page = 50
     date_hierarchy = "accessed_at"
     fields = ["case", "user", "channel", "accessed_at"]
+    readonly_fields = fields
+
+    @admin.display(description=models.Case._meta.get_field("reference").verbose_name)
+    def case_reference(self, obj):
+        return obj.case.reference
+
+
+@admin.register(models.CaseRead)
+class CaseReadAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """When each person last opened a case (what makes a case unread for them): to look at."""
+
+    list_display = ["read_at", "case_reference", "user"]
+    search_fields = ["=case__reference", "user__username"]
+    search_help_text = _("Exact case reference, or a username.")
+    list_select_related = ["case", "user"]
+    ordering = ["-read_at"]
+    show_full_result_count = False
+    list_per_page = 50
+    fields = ["case", "user", "read_at"]
     readonly_fields = fields
 
     @admin.display(description=models.Case._meta.get_field("reference").verbose_name)

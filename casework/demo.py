@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from .models import (
     BusinessCalendar,
+    CannedReply,
     Closure,
     Consultant,
     Cooperative,
@@ -482,6 +483,65 @@ def _seed_areas(tally: Tally) -> dict[str, PracticeArea]:
     return areas
 
 
+# Canned replies of the composer: (area code or None for every area, language, title, text).
+CANNED_REPLIES = (
+    (None, "it", "Presa in carico",
+     "Gentile {{richiedente}},\nabbiamo preso in carico la pratica {{riferimento}} di "
+     "{{cooperativa}}: vi aggiorneremo al più presto."),
+    (None, "en", "Taken in charge",
+     "Dear {{requester}},\nwe have taken charge of case {{reference}} for {{cooperative}} "
+     "and will get back to you shortly."),
+    (None, "it", "Documenti mancanti",
+     "Gentile {{richiedente}},\nper proseguire con la pratica {{riferimento}} ci servono "
+     "i documenti elencati qui sotto:\n- "),
+    (None, "en", "Missing documents",
+     "Dear {{requester}},\nto go on with case {{reference}} we need the documents listed "
+     "below:\n- "),
+    ("legal", "it", "Modifica dello statuto",
+     "Per la modifica dello statuto di {{cooperativa}} serve la delibera dell'assemblea "
+     "straordinaria davanti al notaio: vi inviamo la bozza del verbale."),
+    ("legal", "en", "Amending the articles",
+     "Amending the articles of {{cooperative}} takes a resolution of an extraordinary "
+     "general meeting before a notary: we are sending you a draft of the minutes."),
+    ("fiscal", "it", "Scadenza fiscale",
+     "Vi ricordiamo che il versamento va effettuato entro la scadenza con il modello F24; "
+     "per {{cooperativa}} abbiamo verificato gli importi della pratica {{riferimento}}."),
+    ("fiscal", "en", "Tax deadline",
+     "Please remember that the payment is due by the deadline with form F24; we have "
+     "checked the amounts of case {{reference}} for {{cooperative}}."),
+    ("startup", "it", "Primo incontro",
+     "Gentile {{richiedente}}, vi proponiamo un primo incontro in sede per impostare il "
+     "progetto di {{cooperativa}}: indicateci due date che vi sono comode."),
+    ("startup", "en", "First meeting",
+     "Dear {{requester}}, we suggest a first meeting at our office to set up the plan of "
+     "{{cooperative}}: let us know two dates that suit you."),
+    ("hr", "it", "Contratto di lavoro",
+     "Per il contratto richiesto da {{cooperativa}} si applica il CCNL delle cooperative "
+     "sociali: vi inviamo lo schema con il livello di inquadramento."),
+    ("hr", "en", "Employment contract",
+     "The contract {{cooperative}} asked about falls under the national agreement for "
+     "social cooperatives: we are sending you the outline with the grade."),
+    ("training", "it", "Corso di formazione",
+     "Il corso richiesto da {{cooperativa}} è finanziabile con il fondo interprofessionale: "
+     "vi inviamo il calendario delle prossime edizioni."),
+    ("training", "en", "Training course",
+     "The course {{cooperative}} asked for can be funded by the joint training fund: we are "
+     "sending you the dates of the next sessions."),
+)  # fmt: skip
+
+
+def _seed_canned_replies(tally: Tally, areas: dict[str, PracticeArea]) -> None:
+    for position, (area_code, language, title, body) in enumerate(CANNED_REPLIES, start=1):
+        _get_or_create(
+            tally,
+            CannedReply,
+            area=areas[area_code] if area_code else None,
+            language=language,
+            title=title,
+            defaults={"body": body, "position": position},
+        )
+
+
 def _seed_cooperatives(
     tally: Tally, rng: random.Random, offices: dict[str, Office], sectors: dict[str, Sector]
 ) -> dict[str, Cooperative]:
@@ -652,11 +712,22 @@ def seed_registry(*, stdout=None, reset_passwords: bool = False) -> dict[str, di
         sectors = _seed_sectors(tally)
         _say(stdout, _("Sectors"), tally.line([_label(Sector)]))
         areas = _seed_areas(tally)
+        _seed_canned_replies(tally, areas)
         _say(
             stdout,
             _("Practice areas"),
             tally.line(
-                [_label(m) for m in (PracticeArea, Specialty, OutcomeCode, SlaPolicy, TriageRule)]
+                [
+                    _label(m)
+                    for m in (
+                        PracticeArea,
+                        Specialty,
+                        OutcomeCode,
+                        SlaPolicy,
+                        TriageRule,
+                        CannedReply,
+                    )
+                ]
             ),
         )
         cooperatives = _seed_cooperatives(tally, rng, offices, sectors)

@@ -107,14 +107,27 @@ def opened(
     status: str,
     priority: str,
     suggested_priority: str | None,
+    channel: str,
+    opened_by: str | None,
     at: datetime,
 ) -> CaseEvent:
-    """A member opened the case; `suggested_priority` is the one they asked for, if any."""
+    """A member opened the case, or staff (`opened_by`, a username) did on its behalf.
+
+    `actor` is whoever opened it; `suggested_priority` is the one asked for, if any; `channel`
+    how the case came (`portal`, `api`, `phone`...). `opened_by` is None when the requester
+    opened it themselves.
+    """
     return _build(
         case,
         Kind.OPENED,
         actor=actor,
-        after={"status": status, "priority": priority, "suggested_priority": suggested_priority},
+        after={
+            "status": status,
+            "priority": priority,
+            "suggested_priority": suggested_priority,
+            "channel": channel,
+            "opened_by": opened_by,
+        },
         at=at,
     )
 
@@ -425,6 +438,29 @@ def auto_closed(case: Case, *, old_status: str, at: datetime) -> CaseEvent:
 def rated(case: Case, *, actor: User | None, score: int, comment: str, at: datetime) -> CaseEvent:
     """The cooperative's rating; the note is its comment."""
     return _build(case, Kind.RATED, actor=actor, after={"score": score}, note=comment, at=at)
+
+
+# Reminders to the cooperative (`casework.reminders`), by the system: no actor.
+
+#: What a `waiting_reminded` event keeps in `after`: the reminder (its business days after the
+#: question) and when the case started waiting (the open pause's start: one series per question).
+WAITING_REMINDED_AFTER = ("reminder", "waiting_since")
+#: What an `auto_close_warned` event keeps in `after`: when the resolved case closes by itself.
+AUTO_CLOSE_WARNED_AFTER = ("closes_at",)
+
+
+def waiting_reminded(
+    case: Case, *, reminder: int, waiting_since: datetime, at: datetime
+) -> CaseEvent:
+    """The cooperative was reminded of the question it has not answered since `waiting_since`."""
+    after = _keyed(WAITING_REMINDED_AFTER, {"reminder": reminder, "waiting_since": waiting_since})
+    return _build(case, Kind.WAITING_REMINDED, after=after, at=at)
+
+
+def auto_close_warned(case: Case, *, closes_at: datetime, at: datetime) -> CaseEvent:
+    """The cooperative was warned that the resolved case closes by itself at `closes_at`."""
+    after = _keyed(AUTO_CLOSE_WARNED_AFTER, {"closes_at": closes_at})
+    return _build(case, Kind.AUTO_CLOSE_WARNED, after=after, at=at)
 
 
 # A supervisor's moves.

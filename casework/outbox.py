@@ -7,18 +7,25 @@ import logging
 import smtplib
 import uuid
 from datetime import timedelta
-from email.utils import parseaddr
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import models, transaction
+from django.db.models import Prefetch
 from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import presenters
-from .mail import render
-from .models import Notification
+from .mail import (
+    MESSAGE_KINDS,
+    case_thread_id,
+    delivery_message_id,
+    languages_of,
+    latest_message_ids,
+    render,
+)
+from .models import Attachment, Notification
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +84,15 @@ def _claim(*, token: uuid.UUID, size: int, tried: set[int]) -> list[Notification
         Notification.objects.filter(pk__in=pks).update(claimed_at=Now(), claim_token=token)
     return list(
         Notification.objects.filter(pk__in=pks, claim_token=token)
-        .select_related("case__cooperative", "case__assignee", "recipient")
+        .select_related("case__cooperative", "case__assignee", "recipient", "message__author")
+        # What an e-mail about a message lists of its documents: the public ones only.
+        .prefetch_related(
+            Prefetch(
+                "message__attachments",
+                queryset=Attachment.objects.filter(internal=False).order_by("created_at", "id"),
+                to_attr="public_attachments",
+            )
+        )
         .order_by("created_at", "id")
     )
 
@@ -94,6 +109,7 @@ def _send_batch(rows: list[Notification], *, token: uuid.UUID, counts: dict[str,
     """
     waiting = list(rows)
     try:
+        _prepare(waiting)
         for _connection in range(2):
             connection = get_connection()
             try:
@@ -125,7 +141,7 @@ def _send_over(connection, waiting: list[Notification], *, token, counts) -> Exc
         row = waiting[0]
         try:
             if not row.body and row.case is not None:
-                row.subject, row.body = _text_of(row)
+                row.subject, row.body = _text_of(row, language=row.language)
             connection.send_messages([_message_of(row)])
         except SoftTimeLimitExceeded:
             raise  # the run's time is up: the row in flight is given back, not charged
@@ -150,15 +166,38 @@ def _connection_broke(error: Exception) -> bool:
 
 
 def _message_of(row: Notification) -> EmailMessage:
-    # One Message-ID per row: a copy sent again after a killed worker is recognisably the same.
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-    return EmailMessage(
-        row.subject,
-        row.body,
-        None,
-        [row.email],
-        headers={"Message-ID": f"<notification.{row.pk}@{domain}>"},
+    # The row's own Message-ID, also when it is sent again after a killed worker, so that a copy
+    # is recognisably the same; In-Reply-To and References thread the case in the reader's mail.
+    headers = {"Message-ID": f"<{row.header_message_id}>", "Auto-Submitted": "auto-generated"}
+    if row.in_reply_to:
+        headers["In-Reply-To"] = f"<{row.in_reply_to}>"
+    if row.case is not None:
+        references = [case_thread_id(row.case), row.in_reply_to]
+        headers["References"] = " ".join(f"<{ref}>" for ref in references if ref)
+    return EmailMessage(row.subject, row.body, None, [row.email], headers=headers)
+
+
+def _prepare(rows: list[Notification]) -> None:
+    """What the batch's rows need before sending, in two queries at most for the whole batch.
+
+    The rows written at delivery (the SLA watch's, the e-mails about a message) need their
+    readers' languages; the rows queued without a Message-ID (the SLA watch's, written in SQL)
+    get one, stable over retries, and In-Reply-To the last e-mail the person got on the case.
+    """
+    to_write = [row for row in rows if not row.body and row.case is not None]
+    languages = languages_of(row.recipient for row in to_write if row.recipient is not None)
+    for row in rows:
+        row.language = languages.get(row.recipient_id)
+    unthreaded = [row for row in rows if not row.header_message_id]
+    if not unthreaded:
+        return
+    previous = latest_message_ids(
+        {(row.case_id, row.recipient_id) for row in unthreaded if row.case_id},
+        statuses=[Notification.Status.SENT],
     )
+    for row in unthreaded:
+        row.header_message_id = delivery_message_id(row.pk)
+        row.in_reply_to = previous.get((row.case_id, row.recipient_id), "")
 
 
 def _record_sent(row: Notification, *, token, counts) -> None:
@@ -168,6 +207,8 @@ def _record_sent(row: Notification, *, token, counts) -> None:
         attempts=models.F("attempts") + 1,
         subject=row.subject,
         body=row.body,
+        header_message_id=row.header_message_id,
+        in_reply_to=row.in_reply_to,
         claimed_at=None,
         claim_token=None,
     )
@@ -187,21 +228,32 @@ def _record_failure(row: Notification, *, token, error: Exception, counts) -> No
         ),
         subject=row.subject,
         body=row.body,
+        header_message_id=row.header_message_id,
+        in_reply_to=row.in_reply_to,
         claimed_at=None,
         claim_token=None,
     )
     counts["failed"] += 1
 
 
-def _text_of(row: Notification) -> tuple[str, str]:
-    """The e-mail of an SLA transition, written in the reader's language when it is sent."""
-    clock = row.context.get("clock", "resolution")
-    return render(
-        kind=row.kind,
-        case=row.case,
-        user=row.recipient,
-        context={
+def _text_of(row: Notification, *, language: str | None = None) -> tuple[str, str]:
+    """The e-mail of a row written at delivery, in the reader's language.
+
+    An e-mail about a message shows the message as it stands after its transaction committed,
+    with its public documents; an SLA transition's, the clock and its due instant.
+    """
+    if row.kind in MESSAGE_KINDS:
+        message = row.message
+        context = {
+            "message": message,
+            "attachments": getattr(message, "public_attachments", []) if message else [],
+        }
+    else:
+        clock = row.context.get("clock", "resolution")
+        context = {
             "due_at": getattr(row.case, f"{clock}_due_at"),
             "clock": str(presenters.CLOCK_WORDS.get(clock, clock)),
-        },
+        }
+    return render(
+        kind=row.kind, case=row.case, user=row.recipient, context=context, language=language
     )

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ConflictError, ForbiddenError
-from .models import Case, CaseStatus
+from .models import Case, CaseStatus, Channel
 from .roles import Roles, roles_of
 
 S = CaseStatus
@@ -49,6 +49,7 @@ class Action(StrEnum):
     ATTACH = "attach"
     ATTACH_INTERNAL = "attach_internal"
     FOLLOW_UP = "follow_up"
+    OPEN_ON_BEHALF = "open_on_behalf"
 
 
 class Who(StrEnum):
@@ -179,7 +180,21 @@ RULES: dict[Action, Rule] = {
     ),
     # A low rating's follow-up, offered by its task in the supervisors' queue.
     Action.FOLLOW_UP: Rule(Who.SUPERVISOR, frozenset(S), listed=False),
+    # Staff intake: a case opened for a cooperative that phoned, wrote or came to the desk.
+    # Checked against the case about to be opened (its area), before it has a status.
+    Action.OPEN_ON_BEHALF: Rule(
+        Who.AREA_STAFF,
+        frozenset(),
+        listed=False,
+        forbidden=_(
+            "Only a consultant or supervisor of the area may open a case for a cooperative."
+        ),
+    ),
 }
+
+# How a case reaches staff who open it on a cooperative's behalf; `portal` and `api` are the
+# cooperative's own channels.
+STAFF_INTAKE_CHANNELS = frozenset({Channel.PHONE, Channel.DESK, Channel.EMAIL, Channel.PEC})
 
 # The moves the process allows, derived from the actions: target status -> statuses it may
 # come from. `services.transition` is the one place a status changes, and it checks this.
@@ -311,6 +326,7 @@ _VERBS = {
 
 __all__ = [
     "RULES",
+    "STAFF_INTAKE_CHANNELS",
     "TRANSITIONS",
     "Action",
     "Rule",

@@ -29,6 +29,7 @@ from django.utils import timezone
 from .models import (
     Case,
     CaseStatus,
+    Channel,
     Consultant,
     Cooperative,
     Office,
@@ -507,7 +508,8 @@ class _EqualsAny(Lookup):
 
 
 def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None = None) -> dict:
-    """Cases by status, area and outcome, SLA compliance, median times, satisfaction, minutes.
+    """Cases by status, channel, area and outcome, SLA compliance, median times, satisfaction,
+    minutes.
 
     Over `cases` (already scoped to who is asking, and to a period if any), by default every case
     of the cooperative. Compliance is a fraction (0–1, None when nothing was measured); the page
@@ -519,11 +521,13 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
     if cases is None:
         cases = Case.objects.filter(cooperative=cooperative)
     cases = cases.order_by()
-    # One grouped scan (a row per area and status) gives the totals, the statuses and the areas.
+    # One grouped scan (a row per area, status and channel) gives the totals, the statuses, the
+    # channels and the areas.
     counted = ("total", "resolved", "resolved_on_time", "answered", "answered_on_time", "minutes")
     groups = cases.values(
         "area_id",
         "status",
+        "channel",
         code=F("area__code"),
         name=F("area__name"),
         position=F("area__position"),
@@ -537,6 +541,7 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
     )
     totals = dict.fromkeys(counted, 0)
     by_status = dict.fromkeys(S.values, 0)
+    by_channel = dict.fromkeys(Channel.values, 0)
     areas: dict[int, dict] = {}
     positions: dict[int, tuple] = {}
     for group in groups:
@@ -558,6 +563,7 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
         for figure in counted:
             totals[figure] += group[figure]
         by_status[group["status"]] += group["total"]
+        by_channel[group["channel"]] += group["total"]
         area["total"] += group["total"]
         area["open"] += group["total"] if group["status"] in CaseStatus.OPEN else 0
         area["resolved"] += group["resolved"]
@@ -593,6 +599,12 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
         },
         "cases": sum(by_status.values()),
         "by_status": by_status,
+        "by_channel": by_channel,
+        # The same counts with the channels' names, as the page and the CSV list them.
+        "channels": [
+            {"code": code, "label": str(label), "n": by_channel[code]}
+            for code, label in Channel.choices
+        ],
         "open": sum(by_status[status] for status in CaseStatus.OPEN),
         "cancelled": by_status[S.CANCELLED] + by_status[S.REJECTED],
         "resolved": totals["resolved"],

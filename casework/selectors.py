@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Attachment, Case, CaseEvent, Cooperative, Message
+from .models import Attachment, Case, CaseEvent, CaseRead, Cooperative, Message
 from .policy import is_staff_of
 from .roles import Roles, roles_of
 
@@ -101,12 +111,52 @@ def with_staff_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 
 def case_list_for(user) -> QuerySet[Case]:
-    """Visible cases with what a list shows (for staff, the count of internal notes too), in
-    one query."""
-    cases = with_list_relations(cases_visible_to(user))
+    """Visible cases with what a list shows (the reader's read state; for staff, the count of
+    internal notes too), in one query."""
+    cases = with_read_state(with_list_relations(cases_visible_to(user)), user)
     if roles_of(user).is_staff_role:
         cases = with_staff_counts(cases)
     return cases
+
+
+# --- Read state ----------------------------------------------------------------------------
+
+
+def _reads_of(user) -> QuerySet[CaseRead]:
+    # An anonymous reader has no rows: every case is unread for them.
+    return CaseRead.objects.filter(user_id=getattr(user, "pk", None))
+
+
+def read_since_activity(user, *, case: str = "pk", last_activity: str = "last_activity_at"):
+    """True where `user` opened the case at or after its last activity (the case is read).
+
+    `case` and `last_activity` name the outer query's columns, so lists of other rows (tasks)
+    can ask about their case; negate it (`~`) for "unread". The read row is found through the
+    unique (case, user) index: one probe per row of the page, inside the list's one query.
+    """
+    return Exists(
+        _reads_of(user).filter(case_id=OuterRef(case), read_at__gte=OuterRef(last_activity))
+    )
+
+
+def with_read_state(cases: QuerySet[Case], user) -> QuerySet[Case]:
+    """Cases with `read_at` (when `user` last opened each, or None) and `unread` (never opened,
+    or a public message or a change of status since), in the same query."""
+    read_at = _reads_of(user).filter(case_id=OuterRef("pk")).values("read_at")[:1]
+    return cases.annotate(read_at=Subquery(read_at), unread=~read_since_activity(user))
+
+
+def filter_unread(cases: QuerySet[Case], user, *, unread: bool) -> QuerySet[Case]:
+    """Only the cases unread by `user` (`unread=True`) or only those they are up to date on."""
+    condition = read_since_activity(user)
+    return cases.filter(~condition if unread else condition)
+
+
+def is_unread(case: Case, user) -> bool:
+    """One case's read state for `user`, from the list's annotation when it has one."""
+    if hasattr(case, "unread"):
+        return bool(case.unread)
+    return not _reads_of(user).filter(case_id=case.pk, read_at__gte=case.last_activity_at).exists()
 
 
 def messages_visible_to(user, case: Case) -> QuerySet[Message]:

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import outbox
+from . import digest, outbox, reminders
 from .sla import recompute
 
 # A database that is briefly away (restarted, failed over) is retried, 1, 2, 4... up to 60 s
@@ -41,3 +41,20 @@ def deliver_notifications() -> dict:
 def recompute_due_times(office_id=None, area_id=None, priority=None) -> int:
     """New due instants for open cases after an office calendar or an SLA policy changed."""
     return recompute.recompute_open_cases(office_id=office_id, area_id=area_id, priority=priority)
+
+
+@shared_task(name="casework.tasks.send_digests", **RETRY)
+def send_digests() -> int:
+    """Each person's daily digest of held e-mails (beat, 18:00); a second run finds none left."""
+    written = digest.send_digests()
+    if written:
+        deliver_notifications.delay()
+    return written
+
+
+# Every 10 minutes (beat). Each reminder is sent in a transaction of its own, so a run cut short
+# keeps those it sent and the next run goes on; one racing another sends nothing twice.
+@shared_task(name="casework.tasks.send_reminders", soft_time_limit=240, time_limit=270, **RETRY)
+def send_reminders() -> dict:
+    """Remind cooperatives of the cases waiting on them, and warn before a case closes by itself."""
+    return reminders.send_due_reminders()

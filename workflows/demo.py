@@ -12,6 +12,7 @@ from django.utils import timezone
 from casework.errors import CaseError
 from casework.models import (
     Case,
+    Channel,
     Consultant,
     Cooperative,
     Membership,
@@ -65,6 +66,15 @@ ANSWERS = [
     "Grazie, allego quanto richiesto.",
     "Ecco il verbale dell'assemblea.",
     "Le informazioni richieste sono nel documento inviato per e-mail.",
+]
+# How the demo cases came: weights per channel; staff open those by phone, desk, e-mail or PEC.
+CHANNELS = [
+    (Channel.PORTAL, 55),
+    (Channel.API, 5),
+    (Channel.PHONE, 18),
+    (Channel.EMAIL, 12),
+    (Channel.DESK, 6),
+    (Channel.PEC, 4),
 ]
 # Where each demo case stops: weights of the final state.
 STAGES = [
@@ -195,6 +205,14 @@ def seed_cases(*, count: int = 300, days: int = 90, stdout=None) -> dict[str, di
         .order_by("cooperative__name", "user__username")
     )
     areas = list(PracticeArea.objects.filter(is_active=True).order_by("position"))
+    # Staff who take a call or a visit: the area's consultants. A random source of its own, so
+    # the cases' states and dates stay those the demo always had.
+    channel_rng = random.Random(SEED + 1)
+    takers = {
+        area.pk: [c.user for c in Consultant.objects.filter(areas=area).select_related("user")]
+        or [supervisor]
+        for area in areas
+    }
     created = 0
     openings = sorted(now - timedelta(days=rng.uniform(0, days)) for _ in range(count))
     for number, opened in enumerate(openings, start=1):
@@ -219,6 +237,9 @@ def seed_cases(*, count: int = 300, days: int = 90, stdout=None) -> dict[str, di
             and rng.random() < 0.85
         ):
             stage = "closed"
+        channels, weights = zip(*CHANNELS, strict=True)
+        channel = channel_rng.choices(channels, weights=weights)[0]
+        own = channel in (Channel.PORTAL, Channel.API)
         try:
             with transaction.atomic():
                 case = process.case_open(
@@ -228,6 +249,8 @@ def seed_cases(*, count: int = 300, days: int = 90, stdout=None) -> dict[str, di
                     subject=f"{DEMO_MARK} {subject}",
                     description=description,
                     priority=rng.choice(["normal", "normal", "high", "low", "urgent"]),
+                    channel=channel,
+                    opened_by=None if own else channel_rng.choice(takers[area.pk]),
                     at=opened,
                 )
                 _drive(case, stage, rng, opened, now, (supervisor, memberships))

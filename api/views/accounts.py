@@ -14,11 +14,17 @@ from rest_framework.views import APIView
 
 from casework.errors import CaseError
 from casework.models import PracticeArea
+from casework.preferences import preferences_of, preferences_update
 from casework.roles import roles_of
 from casework.selectors import cooperatives_of
 
 from ..schema import error_responses
-from ..serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
+from ..serializers import (
+    MePreferencesSerializer,
+    MeSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+)
 from ..throttling import begin_sign_in
 
 
@@ -66,7 +72,7 @@ def _token_of(user) -> Token:
 
 
 class MeView(APIView):
-    """Who I am: my roles, my cooperatives, the areas I work or supervise."""
+    """Who I am: my roles, my cooperatives, the areas I work or supervise; my preferences."""
 
     @extend_schema(
         operation_id="me_retrieve",
@@ -97,5 +103,20 @@ class MeView(APIView):
                 codes[pk] for pk in roles.supervised_area_ids if pk in codes
             ),
             "supervises_all_areas": roles.supervises_all,
+            **preferences_of(user),
         }
         return Response(MeSerializer(data).data)
+
+    @extend_schema(
+        operation_id="me_partial_update",
+        summary=gettext_lazy("Change my preferences"),
+        request=MePreferencesSerializer,
+        responses={200: MeSerializer, **error_responses(400)},
+        tags=["me"],
+    )
+    def patch(self, request):
+        """Language, e-mails for `each` message or a daily `digest`, timeline order."""
+        serializer = MePreferencesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        preferences_update(user=request.user, **serializer.validated_data)
+        return self.get(request)

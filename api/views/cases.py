@@ -15,7 +15,8 @@ from casework.audit import case_read_recorded
 from casework.errors import ForbiddenError
 from casework.models import PRIORITY_RANK, Case, CaseAccess, OutcomeCode
 from casework.roles import roles_of
-from casework.selectors import CASE_RELATED, case_list_for
+from casework.selectors import CASE_RELATED, case_list_for, with_read_state
+from casework.services import mark_read
 from workflows import process
 
 from .. import serializers as s
@@ -59,13 +60,23 @@ def case_action(summary, request=None, *, who, url_path: str | None = None):
         responses={200: s.CaseSerializer(many=True), **error_responses(400, 404)},
     ),
     retrieve=extend_schema(
-        summary=gettext_lazy("One case"), responses={200: s.CaseSerializer, **error_responses(404)}
+        summary=gettext_lazy("One case"),
+        description=gettext_lazy(
+            "Reading a case is opening it: this GET marks the case read for the reader (its one "
+            "write, an upsert of their read row), so it answers `unread: false` and the case "
+            "leaves `?unread=true` until someone else writes or changes its status."
+        ),
+        responses={200: s.CaseSerializer, **error_responses(404)},
     ),
     create=extend_schema(
-        summary=gettext_lazy("Open a case (cooperative members)"),
+        summary=gettext_lazy("Open a case (cooperative members, or staff for a cooperative)"),
         description=gettext_lazy(
-            "The cooperative must be one of the member's (else 400 on `cooperative`); users "
-            "who are not members of any cooperative get 403."
+            "A member opens a case for one of their cooperatives (else 400 on `cooperative`), "
+            "which they may leave out when they belong to one only; its channel is `api`. A "
+            "consultant or supervisor of the area opens one on a cooperative's behalf with "
+            "`cooperative`, `requester` (a member of it: else 400) and `channel` (`phone`, "
+            "`desk`, `email` or `pec`); staff of another area get 403, and so does a member "
+            "naming someone else. Users who are neither members nor staff get 403."
         ),
         request=s.CaseCreateSerializer,
         parameters=[IDEMPOTENCY_HEADER],
@@ -89,6 +100,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "first_response_due_at",
         "resolution_due_at",
         "reference",
+        "last_activity_at",
         "id",
     ]
     ordering = ["-created_at", "-id"]
@@ -106,6 +118,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
         case_read_recorded(user=request.user, case=case, channel=CaseAccess.Channel.API)
+        mark_read(case=case, user=request.user)
+        case.unread = False  # the list's annotation was read before this write
         return Response(self.get_serializer(case).data)
 
     def _case_response(self, pk: int, *, status_code=status.HTTP_200_OK) -> Response:
@@ -113,7 +127,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if case is None:
             # The action moved the case out of the user's sight (e.g. handed back): they did it,
             # so they get its state once more.
-            case = Case.objects.select_related(*CASE_RELATED).get(pk=pk)
+            case = with_read_state(
+                Case.objects.select_related(*CASE_RELATED), self.request.user
+            ).get(pk=pk)
         return Response(self.get_serializer(case).data, status=status_code)
 
     def _input(self, serializer_class) -> serializers.Serializer:
@@ -124,8 +140,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     # --- Intake ----------------------------------------------------------------------------
 
     def create(self, request, *args, **kwargs):
-        if not roles_of(request.user).is_member:
-            raise ForbiddenError(_("Only members of a cooperative can open cases."))
+        roles = roles_of(request.user)
+        if not (roles.is_member or roles.is_staff_role):
+            raise ForbiddenError(
+                _("Only members of a cooperative, or the federation's staff, can open cases.")
+            )
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 200:
             raise serializers.ValidationError({"Idempotency-Key": [_("At most 200 characters.")]})
@@ -134,7 +153,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         def open_case() -> Case:
             fields = intake.validated_data
             return process.case_open(
-                requester=request.user,
+                requester=fields["requester"],
+                opened_by=request.user,
+                channel=fields["channel"],
                 cooperative=fields["cooperative"],
                 area=fields["area"],
                 subject=fields["subject"],

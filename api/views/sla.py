@@ -17,6 +17,7 @@ from casework.selectors import (
     cases_visible_to,
     staff_cases_of,
     with_list_relations,
+    with_read_state,
     with_staff_counts,
 )
 from casework.sla.clocks import due_that_matters
@@ -67,7 +68,9 @@ class SlaCaseListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
-        cases = with_list_relations(staff_cases_of(self.request.user).open())
+        cases = with_read_state(
+            with_list_relations(staff_cases_of(self.request.user).open()), self.request.user
+        )
         return (
             with_staff_counts(cases)
             .annotate(next_due_at=due_that_matters())

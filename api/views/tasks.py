@@ -16,6 +16,7 @@ from workflows.selectors import (
     open_tasks_of,
     tasks_reachable_by,
     with_case,
+    with_case_read_state,
 )
 
 from ..filters import TaskFilter
@@ -67,7 +68,7 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
             if scope == "available":
                 return available_tasks(self.request.user)
             return open_tasks_of(self.request.user)
-        return tasks_reachable_by(self.request.user)
+        return with_case_read_state(tasks_reachable_by(self.request.user), self.request.user)
 
     def paginate_queryset(self, queryset):
         """The page's task ids first, then those tasks with their cases.
@@ -78,14 +79,16 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
         if ids is None:
             return None
-        tasks = {task.pk: task for task in with_case(Task.objects.filter(pk__in=ids))}
+        page = with_case_read_state(with_case(Task.objects.filter(pk__in=ids)), self.request.user)
+        tasks = {task.pk: task for task in page}
         return [tasks[pk] for pk in ids if pk in tasks]
 
     def _task_response(self, task_id: int) -> Response:
-        task = tasks_reachable_by(self.request.user).filter(pk=task_id).first()
+        reader = self.request.user
+        task = with_case_read_state(tasks_reachable_by(reader), reader).filter(pk=task_id).first()
         if task is None:
             # Released out of the user's queues (they held it from outside their areas).
-            task = with_case(Task.objects.filter(pk=task_id)).get()
+            task = with_case_read_state(with_case(Task.objects.filter(pk=task_id)), reader).get()
         return Response(self.get_serializer(task).data)
 
     @action(detail=True, methods=["post"])

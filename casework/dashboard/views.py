@@ -214,6 +214,10 @@ def report_csv(report: dict) -> HttpResponse:
             area["minutes"],
         )
     row()
+    row(_("Channel"), _("Cases"))
+    for item in report["channels"]:
+        row(item["label"], item["n"])
+    row()
     row(_("Area"), _("Outcome"), _("Cases"))
     for item in report["by_outcome"]:
         row(item["area_name"], item["outcome_label"], item["n"])

@@ -13,7 +13,8 @@ from .cases import (
     SlaPause,
     attachment_path,
 )
-from .choices import PRIORITY_RANK, CaseStatus, Priority, SlaState
+from .choices import PRIORITY_RANK, CaseStatus, Channel, Priority, SlaState
+from .conversation import CannedReply, CaseRead
 from .ops import Heartbeat
 from .outbox import Notification
 from .people import Consultant, Membership, Supervisor, UserProfile
@@ -23,7 +24,10 @@ __all__ = [
     "Attachment",
     "BusinessCalendar",
     "Case",
+    "CannedReply",
     "CaseAccess",
+    "CaseRead",
+    "Channel",
     "CaseCounter",
     "CaseEvent",
     "CaseQuerySet",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import limits
 from .calendars import SlaPolicy
-from .choices import CaseStatus, Priority, SlaState
+from .choices import CaseStatus, Channel, Priority, SlaState
 from .registry import Cooperative, OutcomeCode, PracticeArea, Specialty
 
 User = settings.AUTH_USER_MODEL
@@ -130,6 +130,11 @@ class Case(models.Model):
         _("rejection reason"), max_length=20, choices=RejectionReason.choices, blank=True
     )
     minutes_spent = models.PositiveIntegerField(_("minutes spent"), default=0)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, default=Channel.PORTAL
+    )
+    # The last public message or change of status (what makes a case unread for the others).
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
 
     created_at = models.DateTimeField(_("opened at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -217,6 +222,8 @@ class Case(models.Model):
             models.Index(fields=["area", "status", "-created_at"], name="case_area_status"),
             models.Index(fields=["status", "-created_at"], name="case_status_recent"),
             models.Index(fields=["sla_state", "status"], name="case_sla_state"),
+            # Lists sorted by activity (the inbox's, the staff list's) read it in order.
+            models.Index(fields=["-last_activity_at", "-id"], name="case_last_activity"),
             # Foreign keys only a deletion looks up (PROTECT): only cases that have one are in
             # them, so an open case without an outcome (or a specialty) skips them on every
             # SLA write (a recompute's cost is the writes into the case's indexes).
@@ -357,6 +364,8 @@ class CaseEvent(models.Model):
         RATED = "rated", _("Rated")
         PRIORITY_CHANGED = "priority_changed", _("Priority changed")
         CANCELLED = "cancelled", _("Cancelled")
+        WAITING_REMINDED = "waiting_reminded", _("Reminder sent to the cooperative")
+        AUTO_CLOSE_WARNED = "auto_close_warned", _("Warned before closing by itself")
         SLA_RECOMPUTED = "sla_recomputed", _("SLA due times recomputed")
         SLA_PAUSED = "sla_paused", _("SLA clock paused")
         SLA_RESUMED = "sla_resumed", _("SLA clock resumed")

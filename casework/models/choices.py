@@ -19,6 +19,17 @@ class Priority(models.TextChoices):
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
+class Channel(models.TextChoices):
+    """How a case reached the federation."""
+
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    EMAIL = "email", _("E-mail")
+    PEC = "pec", _("PEC")
+    PHONE = "phone", _("Phone")
+    DESK = "desk", _("At the desk")
+
+
 class CaseStatus(models.TextChoices):
     TRIAGE = "triage", _("In triage")
     UNASSIGNED = "unassigned", _("Unassigned")

@@ -25,9 +25,21 @@ class Notification(models.Model):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
+        # Kept for the reader's daily digest instead of being sent on its own.
+        HELD = "held", _("Held for the daily digest")
+        DIGESTED = "digested", _("Sent in a digest")
 
     case = models.ForeignKey(
         Case, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # The message it is about, if any (the digest lists them, threading follows them).
+    message = models.ForeignKey(
+        "casework.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        db_index=False,
     )
     recipient = models.ForeignKey(
         User, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
@@ -39,6 +51,11 @@ class Notification(models.Model):
     body = models.TextField(_("text"), blank=True)
     context = models.JSONField(_("template context"), default=dict, blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
+    # Threading: this e-mail's Message-ID and the one of the previous e-mail of the case to the
+    # same person (In-Reply-To), both without angle brackets; a reply by mail finds its case by
+    # them.
+    header_message_id = models.CharField(_("Message-ID"), max_length=200, blank=True, db_index=True)
+    in_reply_to = models.CharField(_("In-Reply-To"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
     )
@@ -68,6 +85,12 @@ class Notification(models.Model):
                 fields=["created_at"],
                 name="notification_failed",
                 condition=Q(status="failed"),
+            ),
+            # The daily digest reads only the held rows, per person.
+            models.Index(
+                fields=["recipient", "created_at"],
+                name="notification_held",
+                condition=Q(status="held"),
             ),
         ]
 

@@ -120,11 +120,28 @@ class Supervisor(models.Model):
 
 
 class UserProfile(models.Model):
-    """Per-person preferences that the auth user does not carry (language of e-mails)."""
+    """Per-person preferences that the auth user does not carry (language, e-mails, timeline)."""
+
+    class Notify(models.TextChoices):
+        EACH = "each", _("An e-mail for each message")
+        DIGEST = "digest", _("One e-mail a day listing the cases with new messages")
+
+    class TimelineOrder(models.TextChoices):
+        NEWEST = "newest", _("Newest first")
+        OLDEST = "oldest", _("Oldest first")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    notify = models.CharField(
+        _("new messages by e-mail"), max_length=8, choices=Notify.choices, default=Notify.EACH
+    )
+    timeline_order = models.CharField(
+        _("timeline order"),
+        max_length=8,
+        choices=TimelineOrder.choices,
+        default=TimelineOrder.NEWEST,
     )
 
     class Meta:

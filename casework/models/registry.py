@@ -94,6 +94,29 @@ class Cooperative(models.Model):
         self.tax_code = normalise_tax_code(self.tax_code)
 
 
+def parse_day_list(value: str) -> list[int]:
+    """`"3, 7"` → [3, 7]; raises ValueError for anything but whole days from 1 to 60."""
+    days = set()
+    for part in (value or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= 60:
+            raise ValueError(part)
+        days.add(int(part))
+    return sorted(days)
+
+
+def validate_day_list(value: str) -> None:
+    try:
+        parse_day_list(value)
+    except ValueError as bad:
+        raise ValidationError(
+            _("Write whole business days from 1 to 60 separated by commas, e.g. 3,7 (not “%(v)s”).")
+            % {"v": bad.args[0]}
+        ) from bad
+
+
 class PracticeArea(models.Model):
     """A kind of assistance the federation offers (legal, fiscal, startup, hr, training)."""
 
@@ -131,6 +154,25 @@ class PracticeArea(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text=_("After these business days without an answer the case closes by itself."),
     )
+    waiting_reminder_days = models.CharField(
+        _("reminders while waiting on the cooperative (business days)"),
+        max_length=40,
+        default="3,7",
+        validators=[validate_day_list],
+        help_text=_(
+            "Business days after a request for information at which the cooperative is "
+            "reminded, separated by commas (e.g. 3,7); empty for none."
+        ),
+    )
+    auto_close_warning_days = models.PositiveSmallIntegerField(
+        _("warning before closing by itself (business days)"),
+        default=2,
+        validators=[MaxValueValidator(30)],
+        help_text=_(
+            "Business days before a resolved case closes by itself at which the cooperative is "
+            "warned; 0 for no warning."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -148,6 +190,11 @@ class PracticeArea(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def waiting_reminders(self) -> list[int]:
+        """The business days of `waiting_reminder_days`, ascending, each once."""
+        return parse_day_list(self.waiting_reminder_days)
 
 
 class Specialty(models.Model):

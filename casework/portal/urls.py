@@ -14,4 +14,5 @@ urlpatterns = [
     path("cases/<int:pk>/reopen/", views.portal_case_reopen, name="portal-case-reopen"),
     path("cases/<int:pk>/rate/", views.portal_case_rate, name="portal-case-rate"),
     path("documents/<int:pk>/", views.attachment_download, name="attachment-download"),
+    path("timeline-order/", views.timeline_order, name="timeline-order"),
 ]

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,19 +23,33 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from casework import reminders
 from casework.attachments import (
     sanitize_filename,
 )
+from casework.downloads import document_response, wants_inline
 from casework.errors import CaseError
-from casework.models import Attachment, Case, CaseStatus, PracticeArea, Rating
+from casework.models import (
+    Attachment,
+    Case,
+    CaseStatus,
+    Channel,
+    PracticeArea,
+    Rating,
+    UserProfile,
+)
+from casework.preferences import preferences_of, preferences_update
 from casework.roles import roles_of
 from casework.selectors import (
     attachment_visible_to,
     attachments_visible_to,
     case_list_for,
     cooperatives_of,
+    events_visible_to,
+    filter_unread,
     messages_visible_to,
 )
+from casework.services import mark_read
 from workflows import process
 
 from .forms import (
@@ -48,6 +62,7 @@ from .forms import (
 
 SESSION_COOPERATIVE = "portal_cooperative_id"
 PAGE_SIZE = 20
+SORT_BY_ACTIVITY = "activity"  # `?sort=activity`: the newest activity first
 # Filters of the member's list beyond the single statuses: what is still going on, and what
 # waits on the cooperative itself (an answer, or a confirmation).
 STATUS_GROUPS = {
@@ -139,6 +154,12 @@ def _case_list_page(request, *, switch_form=None, status=200):
         cases = cases.filter(status=chosen)
     else:
         chosen = ""
+    only_unread = request.GET.get("unread") == "1"
+    if only_unread:
+        cases = filter_unread(cases, request.user, unread=True)
+    sort = SORT_BY_ACTIVITY if request.GET.get("sort") == SORT_BY_ACTIVITY else ""
+    if sort:
+        cases = cases.order_by("-last_activity_at", "-id")
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     waiting_on_us = Case.objects.filter(
         cooperative=current, status__in=STATUS_GROUPS["mine"]
@@ -153,6 +174,8 @@ def _case_list_page(request, *, switch_form=None, status=200):
             or CooperativeSwitchForm(user=request.user, initial={"cooperative": current.pk}),
             "page": page,
             "status": chosen,
+            "only_unread": only_unread,
+            "sort": sort,
             "statuses": CaseStatus.choices,
             "waiting_on_us": waiting_on_us,
             "now": timezone.now(),
@@ -215,6 +238,7 @@ def portal_case_new(request):
                         subject=data["subject"],
                         description=data["description"],
                         priority=data["priority"],
+                        channel=Channel.PORTAL,
                     )
                     _attach_all(case, request.user, data["documents"], stored=stored)
             except CaseError as refused:
@@ -257,6 +281,15 @@ def _case_page(request, case: Case, *, status: int = 200, **forms):
         question = next((m for m in reversed(conversation) if not m.internal), None)
     documents = attachments_visible_to(request.user, case).filter(message__isnull=True)
     rating = Rating.objects.filter(case=case).first()
+    order = preferences_of(request.user)["timeline_order"]
+    if order == UserProfile.TimelineOrder.NEWEST:
+        conversation.reverse()
+    # The reminders and warnings e-mailed to the cooperative, so that the page says what the
+    # inbox got.
+    reminders_sent = [
+        (event.created_at, " ".join(reminders.timeline_words(event)))
+        for event in events_visible_to(request.user, case).filter(kind__in=reminders.KINDS)
+    ]
     # A refusal shows at the top of the page, whichever section its form is in (or is no longer
     # shown in, because the case moved on meanwhile).
     action_errors = [error for form in forms.values() for error in form.non_field_errors()]
@@ -264,9 +297,14 @@ def _case_page(request, case: Case, *, status: int = 200, **forms):
         "action_errors": action_errors,
         "case": case,
         "conversation": conversation,
+        "timeline_order": order,
+        "timeline_orders": UserProfile.TimelineOrder.choices,
+        # Back to the case page (not to the URL a form posted to) at its conversation.
+        "timeline_back": reverse("portal-case", args=[case.pk]) + "#conversation",
         "question": question,
         "documents": documents,
         "rating": rating,
+        "reminders_sent": reminders_sent,
         "now": timezone.now(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),
@@ -282,7 +320,10 @@ def _case_page(request, case: Case, *, status: int = 200, **forms):
 @member_page(staff_target=lambda kwargs: reverse("work:case", args=[kwargs["pk"]]))
 @require_GET
 def portal_case(request, pk):
-    return _case_page(request, _member_case(request, pk))
+    case = _member_case(request, pk)
+    # Opening the case is reading it: no longer unread for this member (only for them).
+    mark_read(case=case, user=request.user)
+    return _case_page(request, case)
 
 
 @member_page
@@ -372,15 +413,19 @@ def attachment_download(request, pk):
     attachment = attachment_visible_to(request.user, pk)
     if attachment is None:
         raise Http404(_("No such document."))
+    # `?inline=1` shows an image or a PDF in the browser; any other type is still a download.
+    return document_response(attachment, inline=wants_inline(request))
+
+
+@login_required
+@require_POST
+def timeline_order(request):
+    """Remember newest first or oldest first for the person's case pages, and go back there."""
     try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError) as missing:
-        raise Http404(_("The document is no longer available.")) from missing
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+        preferences_update(user=request.user, timeline_order=request.POST.get("order", ""))
+    except CaseError as refused:
+        messages.error(request, str(refused))
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("home")
+    return redirect(target)

@@ -18,7 +18,7 @@ from .closure import (
 from .documents import case_attach
 from .intake import case_open, case_reject, case_triage, next_reference, triage_decide
 from .supervision import case_cancel, case_change_priority
-from .transition import validate_or_400
+from .transition import mark_read, validate_or_400
 from .work import (
     case_acknowledge,
     case_follow_up,
@@ -51,6 +51,7 @@ __all__ = [
     "case_request_info",
     "case_resolve",
     "case_triage",
+    "mark_read",
     "next_reference",
     "routing_candidates",
     "triage_decide",

@@ -18,7 +18,7 @@ from ..models import (
     Consultant,
 )
 from ..policy import Action
-from .transition import S, _adjust_load, _now, _save, _text, _transition
+from .transition import S, _activity, _adjust_load, _now, _save, _text, _transition
 
 
 def routing_candidates(case: Case) -> list[routing.Candidate]:
@@ -160,6 +160,7 @@ def _assign(case: Case, assignee, *, at: datetime, mails: list | None = None) ->
     if case.status != S.WAITING:
         _transition(case, Action.ASSIGN)
     case.assignee = assignee
+    _activity(case, at)
     _save(case, at)
     if was_active:
         _adjust_load(old_assignee, -1)
@@ -242,6 +243,7 @@ def _give_up(case: Case, action: Action, *, actor, reason: str, at: datetime) ->
     old_assignee = case.assignee
     old = _transition(case, action)
     case.assignee = None
+    _activity(case, at, actor)
     _save(case, at)
     _adjust_load(old_assignee.pk if old_assignee else None, -1)
     previous_assignee = old_assignee.username if old_assignee else None

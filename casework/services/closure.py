@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
-from .transition import S, _adjust_load, _now, _save, _text, _transition
+from .transition import S, _activity, _adjust_load, _now, _save, _text, _transition
 
 
 def business_days_later(case: Case, start: datetime, days: int) -> datetime:
@@ -68,6 +68,7 @@ def case_resolve(
     case.resolved_at = at
     clocks.pause(case, at=at, reason=SlaPause.Reason.AWAITING_CONFIRMATION)
     case.confirmation_due_at = business_days_later(case, at, case.area.confirmation_days)
+    _activity(case, at, actor)
     _save(case, at)
     _adjust_load(case.assignee_id, -1)
     Message.objects.create(case=case, author=actor, body=summary, internal=False, created_at=at)
@@ -98,6 +99,7 @@ def case_confirm(*, case: Case, actor, at: datetime | None = None) -> Case:
     old = _transition(case, Action.CONFIRM)
     case.closed_at = at
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
+    _activity(case, at, actor)
     _save(case, at)
     events.record(events.confirmed(case, actor=actor, old_status=old, at=at))
     return case
@@ -116,6 +118,7 @@ def case_reopen(*, case: Case, actor, reason: str, at: datetime | None = None) -
     case.resolved_at = None
     case.confirmation_due_at = None
     clocks.resume(case, at=at)
+    _activity(case, at, actor)
     _save(case, at)
     _adjust_load(case.assignee_id, +1)
     Message.objects.create(case=case, author=actor, body=reason, internal=False, created_at=at)
@@ -153,6 +156,7 @@ def case_auto_close(*, case: Case, at: datetime | None = None) -> Case | None:
     old = _transition(case, Action.AUTO_CLOSE)
     case.closed_at = at
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
+    _activity(case, at)
     _save(case, at)
     events.record(events.auto_closed(case, old_status=old, at=at))
     return case

@@ -10,13 +10,15 @@ import hashlib
 import uuid
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import events, policy
+from .. import events, notifications, policy
 from ..attachments import TYPE_EXTENSIONS, check_upload, sanitize_filename
 from ..errors import CaseError
 from ..models import Attachment, Case, Message
 from ..policy import Action
+from .transition import _activity
 
 
 @transaction.atomic
@@ -32,7 +34,7 @@ def case_attach(
     # A document on an internal note is as internal as the note (and only staff may add it).
     internal = internal or (message is not None and message.internal)
     action = Action.ATTACH_INTERNAL if internal else Action.ATTACH
-    policy.check_actor(action, case, uploaded_by)
+    roles = policy.check_actor(action, case, uploaded_by)
     policy.check_state(action, case)
     if message is not None and message.case_id != case.pk:
         raise CaseError(_("The message belongs to another case."), code="message")
@@ -73,4 +75,13 @@ def case_attach(
         # The row did not make it: do not leave an orphan file behind.
         attachment.file.storage.delete(stored)
         raise
+    if message is None and not internal:
+        # A public document on its own is news for the other side, as a message is (one on a
+        # message travels with that message's e-mail).
+        at = timezone.now()
+        _activity(case, at, uploaded_by)
+        Case.objects.filter(pk=case.pk).update(last_activity_at=at)
+        notifications.notify_document(
+            attachment=attachment, from_staff=policy.is_staff_of(case, roles)
+        )
     return attachment

@@ -13,6 +13,7 @@ from ..errors import CaseError, ForbiddenError
 from ..models import (
     Case,
     CaseCounter,
+    Channel,
     Cooperative,
     Message,
     PracticeArea,
@@ -24,7 +25,7 @@ from ..policy import Action
 from ..roles import roles_of
 from ..sla import clocks
 from .assignment import _assign, _route, _routing_event, _routing_pick
-from .transition import S, _now, _save, _text, _transition
+from .transition import S, _activity, _now, _save, _text, _transition, mark_read
 
 
 def next_reference(*, area: PracticeArea, year: int) -> str:
@@ -76,12 +77,25 @@ def case_open(
     description: str,
     specialty: Specialty | None = None,
     priority: str | None = None,
+    channel: str = Channel.PORTAL,
+    opened_by=None,
     at: datetime | None = None,
 ) -> Case:
-    """A cooperative member opens a case; rules triage it at once when they can."""
+    """A cooperative member opens a case; rules triage it at once when they can.
+
+    `opened_by`, when not the requester, is staff opening it on the cooperative's behalf (a
+    phone call, a visit, an e-mail or PEC): `check_open_on_behalf` says who may.
+    """
     at = _now(at)
-    roles = roles_of(requester)
-    if not roles.is_member_of(cooperative.pk):
+    actor = opened_by or requester
+    on_behalf = actor.pk != requester.pk
+    if channel not in Channel.values:
+        raise CaseError(_("Unknown channel “%(c)s”.") % {"c": channel}, code="channel")
+    if on_behalf:
+        check_open_on_behalf(
+            actor=actor, requester=requester, cooperative=cooperative, area=area, channel=channel
+        )
+    elif not roles_of(requester).is_member_of(cooperative.pk):
         raise ForbiddenError(_("You can open cases only for your own cooperatives."))
     if not area.is_active:
         raise CaseError(_("The practice area “%(area)s” is not open.") % {"area": area.name})
@@ -104,6 +118,7 @@ def case_open(
         description=description,
         priority=decided or priority or Priority.NORMAL,
         status=S.UNASSIGNED if decided else S.TRIAGE,
+        channel=channel,
         created_at=at,
     )
     opened_status = case.status
@@ -115,6 +130,7 @@ def case_open(
     # assigned (`_assign` writes it: no second write of its row and its indexes).
     decision, assignee = _routing_pick(case, at=at) if decided else (None, None)
     clocks.start(case, at=at)
+    case.last_activity_at = at
     assigned_mails: list[notifications.Mail] = []
     if assignee is not None:
         _assign(case, assignee, at=at, mails=assigned_mails)
@@ -123,10 +139,12 @@ def case_open(
     opened = [
         events.opened(
             case,
-            actor=requester,
+            actor=actor,
             status=opened_status,
             priority=case.priority,
             suggested_priority=priority,
+            channel=channel,
+            opened_by=actor.get_username() if on_behalf else None,
             at=at,
         )
     ]
@@ -151,7 +169,41 @@ def case_open(
     )
     notifications.notify_all([opened_mail, *assigned_mails])
     events.record_all(opened)
+    # Whoever opened it has read it; a requester who did not (a phone call) has it unread.
+    mark_read(case=case, user=actor, at=at)
     return case
+
+
+def check_open_on_behalf(
+    *, actor, requester, cooperative: Cooperative, area: PracticeArea, channel
+):
+    """Refuse a staff intake that may not be: who opens it, for whom, and how it came.
+
+    Staff of the area (`Action.OPEN_ON_BEHALF`) open cases for any active cooperative, in the
+    name of one of its people, for a case that came by one of `STAFF_INTAKE_CHANNELS`.
+    """
+    # The case about to be opened: the rule reads its area and cooperative.
+    policy.check_actor(Action.OPEN_ON_BEHALF, Case(cooperative=cooperative, area=area), actor)
+    if cooperative.membership_status != Cooperative.MembershipStatus.ACTIVE:
+        raise CaseError(
+            _("%(cooperative)s is not an active member of the federation.")
+            % {"cooperative": cooperative.name},
+            code="cooperative",
+        )
+    if not roles_of(requester).is_member_of(cooperative.pk):
+        raise CaseError(
+            _("%(person)s is not a member of %(cooperative)s.")
+            % {
+                "person": requester.get_full_name() or requester.get_username(),
+                "cooperative": cooperative.name,
+            },
+            code="requester",
+        )
+    if channel not in policy.STAFF_INTAKE_CHANNELS:
+        raise CaseError(
+            _("A case opened for a cooperative came by phone, at the desk, by e-mail or by PEC."),
+            code="channel",
+        )
 
 
 @transaction.atomic
@@ -178,6 +230,7 @@ def case_triage(
     old = _transition(case, Action.TRIAGE)
     case.area, case.specialty, case.priority = area, specialty, priority
     clocks.recompute(case, at=at)
+    _activity(case, at, actor)
     _save(case, at)
     triaged = events.triaged(
         case,
@@ -209,6 +262,7 @@ def case_reject(
     case.rejection_reason = reason
     case.closed_at = at
     case.clock_running_since = None
+    _activity(case, at, actor)
     _save(case, at)
     Message.objects.create(case=case, author=actor, body=explanation, internal=False, created_at=at)
     events.record(

@@ -19,6 +19,7 @@ from .. import policy
 from ..errors import CaseError
 from ..models import (
     Case,
+    CaseRead,
     CaseStatus,
     Consultant,
 )
@@ -65,6 +66,28 @@ def _adjust_load(user_id: int | None, delta: int) -> None:
         Consultant.objects.filter(user_id=user_id, active_cases__gte=-delta).update(
             active_cases=F("active_cases") + delta
         )
+
+
+def mark_read(*, case: Case, user, at: datetime | None = None) -> None:
+    """`user` has seen `case` as it is at `at`: one upsert of their read row."""
+    if user is None or user.pk is None:
+        return
+    CaseRead.objects.bulk_create(
+        [CaseRead(case=case, user=user, read_at=_now(at))],
+        update_conflicts=True,
+        unique_fields=["case", "user"],
+        update_fields=["read_at"],
+    )
+
+
+def _activity(case: Case, at: datetime, actor=None) -> None:
+    """A public message or a change of status: news for everyone but the one who made it.
+
+    Sets the case's `last_activity_at` (written by the caller's save) and marks the case read
+    for the actor, who knows what they just did.
+    """
+    case.last_activity_at = at
+    mark_read(case=case, user=actor, at=at)
 
 
 def _save(case: Case, at: datetime) -> None:

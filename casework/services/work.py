@@ -16,7 +16,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
-from .transition import _now, _save, _text, _transition
+from .transition import _activity, _now, _save, _text, _transition
 
 
 @transaction.atomic
@@ -38,12 +38,16 @@ def case_post_message(
     elif is_staff:
         first = case.first_response_at is None
         clocks.first_response_given(case, at=at)
+        _activity(case, at, author)
         _save(case, at)
         events.record(
             events.replied(case, actor=author, message=message.pk, first_response=first, at=at)
         )
     else:
+        _activity(case, at, author)
+        _save(case, at)
         events.record(events.replied(case, actor=author, message=message.pk, at=at))
+    notifications.notify_message(message=message, from_staff=is_staff)
     return message
 
 
@@ -61,8 +65,10 @@ def case_acknowledge(*, case: Case, actor, body: str = "", at: datetime | None =
         case=case, author=actor, body=body, internal=False, created_at=at
     )
     clocks.first_response_given(case, at=at)
+    _activity(case, at, actor)
     _save(case, at)
     events.record(events.acknowledged(case, actor=actor, message=message.pk, at=at))
+    notifications.notify_message(message=message, from_staff=True)
     return message
 
 
@@ -100,6 +106,7 @@ def case_request_info(*, case: Case, actor, question: str, at: datetime | None =
     )
     clocks.first_response_given(case, at=at)
     clocks.pause(case, at=at, reason=SlaPause.Reason.INFO_REQUESTED)
+    _activity(case, at, actor)
     _save(case, at)
     events.record(
         events.info_requested(case, actor=actor, old_status=old, message=message.pk, at=at)
@@ -111,6 +118,7 @@ def case_request_info(*, case: Case, actor, question: str, at: datetime | None =
         kind="info_requested",
         dedupe=f"info_requested:{case.pk}:{message.pk}",
         context={"question": question},
+        message=message,
     )
     return case
 
@@ -126,6 +134,7 @@ def case_provide_info(*, case: Case, actor, body: str, at: datetime | None = Non
         case=case, author=actor, body=body, internal=False, created_at=at
     )
     clocks.resume(case, at=at)
+    _activity(case, at, actor)
     _save(case, at)
     events.record(
         events.info_provided(case, actor=actor, old_status=old, message=message.pk, at=at)
@@ -136,6 +145,8 @@ def case_provide_info(*, case: Case, actor, body: str, at: datetime | None = Non
         recipients=[case.assignee],
         kind="info_provided",
         dedupe=f"info_provided:{message.pk}",
+        context={"answer": body},
+        message=message,
     )
     return message
 

@@ -20,6 +20,7 @@ __all__ = [
     "BusinessCalendar",
     "CalendarSpec",
     "SlaState",
+    "business_day_opening",
     "calendar_for",
     "clock_state",
     "warn_minutes",
@@ -451,6 +452,39 @@ def _subtract(
 def calendar_for(spec: CalendarSpec) -> BusinessCalendar:
     """The shared calendar for ``spec``: built once per process, so its years are reused."""
     return BusinessCalendar(spec)
+
+
+def business_day_opening(calendar: BusinessCalendar, instant: datetime, days: int) -> datetime:
+    """When the office opens on the ``days``-th business day after ``instant``'s day.
+
+    A business day is a local calendar day with any open time, counted as the confirmation
+    window counts them (``casework.services.closure.business_days_later``): ``instant``'s own
+    day never counts, whatever its hour. A negative ``days`` counts back: -2 is the opening of
+    the second business day before ``instant``'s day. Reminders and warnings fall there, so
+    they reach people when the office opens, not at midnight.
+    """
+    days = as_int(days)
+    if days == 0:
+        raise ValueError("days must not be 0")
+    _require_aware(instant, "instant")
+    step = timedelta(days=1 if days > 0 else -1)
+    day = instant.astimezone(calendar.tz).date()
+    counted = closed = 0
+    while counted < abs(days):
+        day += step
+        begins = datetime(day.year, day.month, day.day, tzinfo=calendar.tz)
+        following = day + timedelta(days=1)
+        ends = datetime(following.year, following.month, following.day, tzinfo=calendar.tz)
+        if calendar.seconds_between(begins, ends) > 0:
+            counted, closed = counted + 1, 0
+        else:
+            closed += 1
+            if closed > 366 * _MAX_CLOSED_YEARS:
+                raise ValueError(
+                    f"the calendar has no business day in the {_MAX_CLOSED_YEARS} years "
+                    f"{'after' if days > 0 else 'before'} {day.isoformat()}"
+                )
+    return calendar.next_open(begins)
 
 
 class SlaState(StrEnum):

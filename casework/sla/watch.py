@@ -208,11 +208,11 @@ def _batch_sql(transition: Transition, pick: str) -> str:
         queued AS (
             INSERT INTO casework_notification (
                 case_id, recipient_id, email, kind, subject, body, context, dedupe_key,
-                status, attempts, last_error, created_at
+                status, attempts, last_error, created_at, header_message_id, in_reply_to
             )
             SELECT case_id, user_id, email, %(template)s, '', '', %(context)s::jsonb,
                 left(concat_ws(':', 'sla', %(mark)s::text, case_id, {instant_text}, user_id), 200),
-                %(pending)s, 0, '', %(now)s
+                %(pending)s, 0, '', %(now)s, '', ''
             FROM recipients WHERE email <> ''
             ON CONFLICT (dedupe_key) DO NOTHING
         )

@@ -189,13 +189,24 @@ def test_intake_for_a_cooperative_that_does_not_exist_says_the_same(api, member,
     assert response.json()["cooperative"] == missing.json()["cooperative"]
 
 
-@pytest.mark.parametrize("who", ["consultant", "supervisor", "outsider"])
-def test_non_members_may_not_open_cases(request, api, who, cooperative, process_setup):
+def test_non_members_may_not_open_cases(api, outsider, cooperative, process_setup):
+    response = api(outsider).post(CASES, intake(cooperative), format="json")
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("who", ["consultant", "supervisor"])
+def test_staff_open_cases_only_for_someone_of_the_cooperative(
+    request, api, who, cooperative, process_setup
+):
+    """Staff are not members: a case they open names its requester (tests/api/test_staff_intake)."""
     user = request.getfixturevalue(who)
 
     response = api(user).post(CASES, intake(cooperative), format="json")
 
-    assert response.status_code == 403
+    assert response.status_code == 400
+    assert {"requester", "channel"} <= set(response.json())
+    assert not Case.objects.exists()
 
 
 @pytest.mark.parametrize(

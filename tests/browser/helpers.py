@@ -1,6 +1,7 @@
 """What the browser journeys share: logging in through the page, and the member's fiscal case."""
 
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from casework.demo import DEMO_PASSWORD
@@ -11,6 +12,12 @@ MEMBER = "socio.alfa"
 FISCAL_CONSULTANTS = ("consulente.fiscale", "consulente.fiscale2")
 # The smallest file the upload check accepts as a PDF (it reads the content, not the name).
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n"
+
+
+def t(text: str) -> str:
+    """What an Italian page says for an English source string (itself while not translated)."""
+    with translation.override("it"):
+        return str(translation.gettext(text))
 
 
 def log_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:

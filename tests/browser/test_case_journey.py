@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from casework.models import Attachment, Case, CaseStatus, Rating
-from tests.browser.helpers import MEMBER, PDF_BYTES, log_in, open_fiscal_case
+from tests.browser.helpers import MEMBER, PDF_BYTES, log_in, open_fiscal_case, t
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -85,11 +85,12 @@ def test_consultant_asks_member_answers_consultant_resolves_member_confirms_and_
     expect(consultant.get_by_role("heading", name="Le mie attività")).to_be_visible()
     case_row(consultant, case.reference).get_by_role("link", name=case.reference).click()
     expect(consultant.get_by_role("heading", name="Liquidazione IVA in scadenza")).to_be_visible()
-    ask = consultant.get_by_role("region", name="Chiedi informazioni alla cooperativa")
-    ask.get_by_label("Cosa deve inviare o rispondere la cooperativa").fill(
+    composer = consultant.get_by_role("region", name=t("Write on the case"))
+    composer.get_by_role("radio", name="Chiedi informazioni alla cooperativa").check()
+    composer.get_by_role("textbox", name="Cosa deve inviare o rispondere la cooperativa").fill(
         "Ci mandate i registri IVA del trimestre?"
     )
-    ask.get_by_role("button", name="Invia la richiesta").click()
+    composer.get_by_role("button", name="Invia la richiesta").click()
     expect(
         consultant.get_by_text(
             f"{case.reference} è ora in attesa della risposta della cooperativa."
@@ -117,13 +118,14 @@ def test_consultant_asks_member_answers_consultant_resolves_member_confirms_and_
     expect(consultant.get_by_role("region", name="Cronologia")).to_contain_text(
         "Eccoli, in allegato."
     )
-    resolve = consultant.get_by_role("region", name="Risolvi", exact=True)
-    resolve.get_by_label("Esito").select_option(label="Parere rilasciato")
-    resolve.get_by_label("Sintesi per la cooperativa").fill(
+    composer = consultant.get_by_role("region", name=t("Write on the case"))
+    composer.get_by_role("radio", name="Risolvi", exact=True).check()
+    composer.get_by_label(t("Outcome of the resolution")).select_option(label="Parere rilasciato")
+    composer.get_by_role("textbox", name="Sintesi per la cooperativa").fill(
         "La liquidazione è corretta: versate entro il 16 con il codice tributo 6033."
     )
-    resolve.get_by_label("Minuti impiegati (non ancora registrati)").fill("45")
-    resolve.get_by_role("button", name="Risolvi la pratica").click()
+    composer.get_by_label(t("Minutes spent")).fill("45")
+    composer.get_by_role("button", name="Risolvi la pratica").click()
     expect(
         consultant.get_by_text(
             f"{case.reference} è risolta; alla cooperativa viene chiesto di confermare."

@@ -51,6 +51,9 @@ def registry_sample(office, area, cooperative, member, consultant, supervisor):
     outcome = factories.OutcomeFactory(area=area, code="opinion_issued", label="Parere rilasciato")
     policy = factories.SlaPolicyFactory(area=area, priority="normal")
     models.TriageRule.objects.create(area=area, keyword="sfratto", priority="urgent")
+    models.CannedReply.objects.create(
+        title="Presa in carico", area=area, language="it", body="Gentile {{richiedente}},"
+    )
     models.UserProfile.objects.create(user=member, language="it")
     case = models.Case.objects.create(
         reference="LEG-2026-000001",
@@ -99,6 +102,7 @@ def registry_sample(office, area, cooperative, member, consultant, supervisor):
     models.CaseCounter.objects.create(prefix="LEG", year=2026, last_number=1)
     models.IdempotencyKey.objects.create(user=member, key="k-1", request_hash="0" * 64, case=case)
     models.CaseAccess.objects.create(user=consultant, case=case, channel="page")
+    models.CaseRead.objects.create(user=consultant, case=case)
     models.Heartbeat.objects.create(job=models.Heartbeat.Job.SLA_SWEEP, completed_at=timezone.now())
     Group.objects.create(name="Segreteria")
     return case

@@ -26,6 +26,7 @@ NOT_ADDABLE = {
     models.CaseCounter,
     models.IdempotencyKey,
     models.CaseAccess,
+    models.CaseRead,
     models.Heartbeat,
 }
 

@@ -52,7 +52,8 @@ def _queue(count: int, *, name: str = "outbox") -> list[Notification]:
 
 
 def _message_id(row: Notification) -> str:
-    return f"<notification.{row.pk}@localhost>"
+    # Rows queued by the services carry their Message-ID; the others get one at delivery.
+    return f"<{row.header_message_id or f'notification.{row.pk}@localhost'}>"
 
 
 # --- A mail server that hangs --------------------------------------------------------------------

@@ -45,8 +45,14 @@ DOCUMENT_MARKER = "allegato-riservato-tapiro"
 ROLES = ("member_of_a", "consultant_other_area", "supervisor_other_area", "anonymous")
 STAFF_ROLES = ("consultant_other_area", "supervisor_other_area")
 # By design the federation's staff may open any cooperative's report (its name and tax code);
-# the figures in it must count only the cases they may see (see the test below).
-NAME_SHOWN_TO_STAFF = ("report-cooperatives", "report-cooperative", "report-cooperative-csv")
+# the figures in it must count only the cases they may see (see the test below). Staff open
+# cases for any cooperative (`case_new`), so its form lists every cooperative and its people.
+NAME_SHOWN_TO_STAFF = (
+    "report-cooperatives",
+    "report-cooperative",
+    "report-cooperative-csv",
+    "case_new",
+)
 
 
 @dataclass(frozen=True)

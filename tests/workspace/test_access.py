@@ -20,6 +20,7 @@ def _url(name, *, case_id, task_id, follow_up_id, attachment_id):
     kwargs = {
         "inbox": {},
         "queue": {},
+        "case_new": {},
         "task": {"task_pk": task_id},
         "claim": {"task_id": task_id},
         "release": {"task_id": task_id},

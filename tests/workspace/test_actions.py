@@ -1,4 +1,9 @@
-"""Each action of the case page through the page: the case changes and the event is recorded."""
+"""Each action of the case page through the page: the case changes and the event is recorded.
+
+These are the forms besides the composer (the one-click acknowledgement, supervision, the task
+queue); what the composer sends (reply, note, request for information, resolution, hand-back,
+time) and its refusals are in test_composer.py.
+"""
 
 import pytest
 from django.contrib.messages import get_messages
@@ -50,68 +55,31 @@ def test_acknowledge(act, consultant, assigned_case):
     assert assigned_case.first_response_at is not None
     assert "acknowledged" in _events(assigned_case)
     assert _messages(response) == [f"First response sent on {assigned_case.reference}."]
+    [message] = Message.objects.filter(case=assigned_case)
+    assert message.internal is False and message.body.startswith("Hello, I have taken charge")
 
 
-@pytest.mark.parametrize(
-    ("slug", "internal", "kind"), [("reply", False, "replied"), ("note", True, "note_added")]
-)
-def test_reply_and_internal_note(act, consultant, assigned_case, slug, internal, kind):
-    response = act(consultant, assigned_case, slug, body="Serve il verbale dell'assemblea")
+def test_acknowledging_a_case_assigned_to_someone_else_is_refused(act, colleague, assigned_case):
+    before = _events(assigned_case)
 
-    _redirects_to_case(response, assigned_case)
-    message = Message.objects.get(case=assigned_case, body__startswith="Serve il verbale")
-    assert message.internal is internal
-    assert kind in _events(assigned_case)
-
-
-def test_record_minutes(act, consultant, assigned_case):
-    response = act(consultant, assigned_case, "time", minutes="25", note="Telefonata")
+    response = act(colleague, assigned_case, "acknowledge", body="")
 
     _redirects_to_case(response, assigned_case)
+    assert _messages(response) == ["Only the consultant assigned to the case may do this."]
     assigned_case.refresh_from_db()
-    assert assigned_case.minutes_spent == 25
-    event = CaseEvent.objects.get(case=assigned_case, kind="time_recorded")
-    assert event.actor == consultant and event.note == "Telefonata"
+    assert assigned_case.first_response_at is None
+    assert _events(assigned_case) == before
 
 
-def test_request_information(act, consultant, assigned_case):
-    response = act(consultant, assigned_case, "request-info", question="Mandateci lo statuto")
+def test_the_refusal_is_shown_on_the_case_page(client, colleague, assigned_case):
+    client.force_login(colleague)
 
-    _redirects_to_case(response, assigned_case)
-    assigned_case.refresh_from_db()
-    assert assigned_case.status == "waiting"
-    assert "info_requested" in _events(assigned_case)
-    assert process.active_task(assigned_case, CaseFlow.await_information) is not None
-
-
-def test_resolve(act, consultant, assigned_case, outcome):
-    response = act(
-        consultant,
-        assigned_case,
-        "resolve",
-        outcome=outcome.pk,
-        summary="Parere",
-        minutes_spent="40",
+    response = client.post(
+        reverse("work:acknowledge", args=[assigned_case.pk]), {"acknowledge-body": ""}, follow=True
     )
 
-    _redirects_to_case(response, assigned_case)
-    assigned_case.refresh_from_db()
-    assert assigned_case.status == "resolved"
-    assert assigned_case.outcome == outcome
-    assert assigned_case.minutes_spent == 40
-    assert "resolved" in _events(assigned_case)
-
-
-def test_hand_back_to_a_supervisor(act, consultant, assigned_case):
-    response = act(consultant, assigned_case, "hand-back", reason="Conflitto di interessi")
-
-    _redirects_to_case(response, assigned_case)
-    assigned_case.refresh_from_db()
-    assert assigned_case.status == "unassigned" and assigned_case.assignee is None
-    assert CaseEvent.objects.get(case=assigned_case, kind="handed_back").note == (
-        "Conflitto di interessi"
-    )
-    assert process.active_task(assigned_case, CaseFlow.assign_manually) is not None
+    assert response.status_code == 200
+    assert "Only the consultant assigned to the case may do this." in response.content.decode()
 
 
 # --- Supervision ---------------------------------------------------------------------------
@@ -249,52 +217,6 @@ def test_a_supervisor_claims_a_triage_task(client, area_supervisor, triage_case)
 # --- Refused moves -------------------------------------------------------------------------
 
 
-def test_resolving_a_cancelled_case_is_refused(
-    act, consultant, area_supervisor, assigned_case, outcome
-):
-    process.case_cancel(case=assigned_case, actor=area_supervisor, reason="Ritirata")
-
-    response = act(
-        consultant, assigned_case, "resolve", outcome=outcome.pk, summary="x", minutes_spent="0"
-    )
-
-    _redirects_to_case(response, assigned_case)
-    [error] = _messages(response)
-    assert "cancelled" in error
-    assigned_case.refresh_from_db()
-    assert assigned_case.status == "cancelled" and assigned_case.outcome is None
-    assert "resolved" not in _events(assigned_case)
-
-
-def test_acting_on_a_case_assigned_to_someone_else_is_refused(
-    act, colleague, assigned_case, outcome
-):
-    before = _events(assigned_case)
-
-    response = act(
-        colleague, assigned_case, "resolve", outcome=outcome.pk, summary="x", minutes_spent="0"
-    )
-
-    _redirects_to_case(response, assigned_case)
-    assert _messages(response) == ["Only the consultant assigned to the case may do this."]
-    assigned_case.refresh_from_db()
-    assert assigned_case.status == "assigned"
-    assert _events(assigned_case) == before
-
-
-def test_the_refusal_is_shown_on_the_case_page(client, colleague, assigned_case):
-    client.force_login(colleague)
-
-    response = client.post(
-        reverse("work:request_info", args=[assigned_case.pk]),
-        {"request-info-question": "Domanda"},
-        follow=True,
-    )
-
-    assert response.status_code == 200
-    assert "Only the consultant assigned to the case may do this." in response.content.decode()
-
-
 def test_claiming_an_already_claimed_task_is_refused(client, consultant, colleague, released_case):
     task = work_task_of(released_case)
     process.task_claim(task=task, actor=consultant)
@@ -322,17 +244,6 @@ def test_claim_does_not_follow_an_outside_next(client, colleague, released_case)
     )
 
     assert response["Location"] == reverse("work:queue")
-
-
-def test_an_empty_reply_shows_a_form_error_and_writes_nothing(act, consultant, assigned_case):
-    before = Message.objects.filter(case=assigned_case).count()
-
-    response = act(consultant, assigned_case, "reply", body="   ")
-
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert 'aria-invalid="true"' in html and "id_reply-body_errors" in html
-    assert Message.objects.filter(case=assigned_case).count() == before
 
 
 def test_triage_into_an_area_not_supervised_is_refused_on_the_form(

@@ -25,7 +25,9 @@ def _html(response) -> str:
 
 
 def _action_urls(html: str) -> set[str]:
-    return {url.rstrip("/").rsplit("/", 1)[-1] for url in re.findall(r'action="([^"]+)"', html)}
+    """The actions a page offers: its forms' URLs, and the choices of its composer."""
+    forms = {url.rstrip("/").rsplit("/", 1)[-1] for url in re.findall(r'action="([^"]+)/"', html)}
+    return forms | set(re.findall(r'name="composer-mode" value="([^"]+)"', html))
 
 
 def test_the_inbox_lists_my_tasks_oldest_first(client, consultant, open_case):
@@ -99,7 +101,8 @@ def test_the_case_page_shows_the_header_sla_and_timeline(client, consultant, ass
     assert assigned_case.reference in html and assigned_case.subject in html
     assert "Cooperativa Alfa" in html
     assert html.count('class="entry entry-note"') == 1
-    assert html.index("Nota riservata") < html.index("Risposta pubblica")
+    # Newest first until the person chooses otherwise.
+    assert html.index("Risposta pubblica") < html.index("Nota riservata")
     assert html.count('class="entry entry-message"') == 1
     assert "entry entry-event" in html
     assert 'id="sla-heading"' in html
@@ -161,7 +164,7 @@ def test_a_closed_case_offers_no_work(client, consultant, rated_case):
 
     html = _html(client.get(reverse("work:case", args=[rated_case.pk])))
 
-    assert _action_urls(html) == {"time", "setlang", "logout"}
+    assert _action_urls(html) == {"time", "setlang", "logout", "timeline-order"}
 
 
 def test_the_follow_up_page_shows_the_rating(client, area_supervisor, follow_up_task, rated_case):

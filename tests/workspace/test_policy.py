@@ -4,6 +4,7 @@
 walk cases through the process and check that the page, the API and the service agree.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from rest_framework.test import APIClient
 from casework import policy
 from casework.errors import ConflictError
 from workflows import process
+from workflows.workspace.composer import MODES_BY_SLUG
 from workflows.workspace.views import CASE_ACTIONS
 
 pytestmark = pytest.mark.django_db
@@ -27,14 +29,25 @@ def _api_actions(user, case) -> set[str]:
     return set(response.json()["actions"])
 
 
+# What the page offers: a form of its own, or a choice of the composer.
+SHOWN_BY_WORKSPACE = {str(spec.action) for spec in CASE_ACTIONS} | {
+    str(mode.action) for mode in MODES_BY_SLUG.values()
+}
+
+
 def _page_actions(client, user, case) -> set[str]:
     client.force_login(user)
     page = client.get(reverse("work:case", args=[case.pk])).content.decode()
-    return {
+    forms = {
         str(spec.action)
         for spec in CASE_ACTIONS
         if f'action="{reverse(f"work:{spec.url_name}", args=[case.pk])}"' in page
     }
+    modes = {
+        str(MODES_BY_SLUG[slug].action)
+        for slug in re.findall(r'name="composer-mode" value="([^"]+)"', page)
+    }
+    return forms | modes
 
 
 @pytest.fixture
@@ -63,13 +76,11 @@ def test_reopening_a_resolved_case_is_decided_in_one_place(member, consultant, r
 def test_the_case_page_shows_the_actions_the_api_lists(client, request, who, which):
     user = request.getfixturevalue(who)
     case = request.getfixturevalue(which)
-    shown_by_workspace = {str(spec.action) for spec in CASE_ACTIONS}
-
     on_page = _page_actions(client, user, case)
-    in_api = _api_actions(user, case) & shown_by_workspace
+    in_api = _api_actions(user, case) & SHOWN_BY_WORKSPACE
 
     assert on_page == in_api
-    assert on_page == {str(a) for a in policy.allowed_actions(case, user)} & shown_by_workspace
+    assert on_page == {str(a) for a in policy.allowed_actions(case, user)} & SHOWN_BY_WORKSPACE
 
 
 def test_a_supervisor_does_not_hand_back_a_case_someone_holds(area_supervisor, assigned_case):

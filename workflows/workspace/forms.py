@@ -1,4 +1,4 @@
-"""Forms of the consultant workspace: one per action on a case, each feeding one process call."""
+"""Forms of the workspace besides the composer (`composer.py`): each feeds one process call."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from casework import limits
 from casework.models import (
     Case,
     Consultant,
-    OutcomeCode,
     PracticeArea,
     Priority,
     Specialty,
@@ -57,53 +56,6 @@ class AcknowledgeForm(WorkspaceForm):
         required=False,
         help_text=_("Leave empty to send the standard acknowledgement."),
         rows=3,
-    )
-
-
-class ReplyForm(WorkspaceForm):
-    body = _text(_("Reply to the cooperative"))
-
-
-class NoteForm(WorkspaceForm):
-    body = _text(
-        _("Internal note"), help_text=_("Only the federation's staff can read internal notes.")
-    )
-
-
-class RecordTimeForm(WorkspaceForm):
-    minutes = forms.IntegerField(
-        label=_("Minutes spent"), min_value=1, max_value=limits.ENTRY_MINUTES
-    )
-    note = forms.CharField(label=_("What was done"), required=False, max_length=limits.SHORT_NOTE)
-
-
-class RequestInfoForm(WorkspaceForm):
-    question = _text(
-        _("What the cooperative should send or answer"),
-        help_text=_("The SLA clocks stop until the cooperative answers."),
-    )
-
-
-class ResolveForm(WorkspaceForm):
-    outcome = forms.ModelChoiceField(label=_("Outcome"), queryset=OutcomeCode.objects.none())
-    summary = _text(_("Summary for the cooperative"))
-    minutes_spent = forms.IntegerField(
-        label=_("Minutes spent (not yet recorded)"),
-        min_value=0,
-        max_value=limits.RESOLUTION_MINUTES,
-        initial=0,
-    )
-
-    def __init__(self, *args, case: Case, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["outcome"].queryset = OutcomeCode.objects.filter(
-            area_id=case.area_id, is_active=True
-        ).order_by("label")
-
-
-class HandBackForm(WorkspaceForm):
-    reason = _text(
-        _("Why a supervisor should reassign the case"), max_length=limits.SHORT_NOTE, rows=3
     )
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import composer, intake, views
 
 app_name = "work"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path("tasks/<int:task_pk>/", views.task_open, name="task"),
     path("tasks/<int:task_id>/claim/", views.claim, name="claim"),
     path("tasks/<int:task_id>/release/", views.release, name="release"),
+    path("cases/new/", intake.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_page, name="case"),
     path(
         "cases/<int:case_id>/documents/<int:attachment_id>/",
@@ -26,6 +27,18 @@ urlpatterns = [
             name=action.url_name,
         )
         for action in views.CASE_ACTIONS
+    ),
+    # The composer: reply, note, request for information, resolution, hand-back, time.
+    path("cases/<int:case_id>/compose/", views.compose, name="compose"),
+    # The per-action URLs of the composer's modes (earlier pages posted there) send through it.
+    *(
+        path(
+            f"cases/<int:case_id>/{mode.slug}/",
+            views.compose,
+            {"mode": mode.slug},
+            name=mode.slug.replace("-", "_"),
+        )
+        for mode in composer.MODES
     ),
     path("followups/<int:task_id>/", views.follow_up, name="follow_up"),
 ]

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -25,20 +25,24 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework import policy, routing
+from casework import policy, reminders, routing
 from casework.audit import case_read_recorded
+from casework.downloads import document_response, preview_kind, wants_inline
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
 from casework.models import (
     Case,
     CaseAccess,
     CaseEvent,
     CaseStatus,
+    Channel,
     OutcomeCode,
     PracticeArea,
     Priority,
     SlaPause,
     Specialty,
+    UserProfile,
 )
+from casework.preferences import preferences_of
 from casework.presenters import CLOCK_LABELS, SlaSummary, clock_rows, sla_summary
 from casework.roles import Roles, roles_of
 from casework.selectors import (
@@ -46,11 +50,19 @@ from casework.selectors import (
     cases_visible_to,
     messages_visible_to,
 )
+from casework.services import mark_read
 from workflows import process
 from workflows.flows import CaseFlow, FollowUpFlow
-from workflows.selectors import HUMAN_STEPS, available_tasks, case_of, my_tasks
+from workflows.selectors import (
+    HUMAN_STEPS,
+    available_tasks,
+    by_case_activity,
+    case_of,
+    my_tasks,
+    with_case_read_state,
+)
 
-from . import forms
+from . import composer, forms
 
 PAGE_SIZE = 25
 ACTIVE_TASK = (STATUS.NEW, STATUS.ASSIGNED)
@@ -94,6 +106,8 @@ class TaskRow:
     step: str
     sla: SlaSummary | None
     url: str
+    unread: bool = False  # for the reader: the case moved since they last opened it
+    last_activity_at: datetime | None = None
 
 
 def _task_url(task: Task, case: Case | None) -> str:
@@ -117,9 +131,24 @@ def _task_rows(tasks, *, now: datetime) -> list[TaskRow]:
                 step=str(task.flow_task.task_title),
                 sla=sla_summary(case, now=now) if case is not None else None,
                 url=_task_url(task, case),
+                # Annotated by `_sorted_tasks` (workflows.selectors.with_case_read_state).
+                unread=case is not None and bool(getattr(task, "case_unread", False)),
+                last_activity_at=case.last_activity_at if case is not None else None,
             )
         )
     return rows
+
+
+SORT_BY_ACTIVITY = "activity"
+
+
+def _sorted_tasks(request, tasks):
+    """Tasks with their case's read state, in the order asked for: `?sort=activity` puts the
+    newest activity first; otherwise the list's own order (oldest task first)."""
+    tasks = with_case_read_state(tasks, request.user)
+    if request.GET.get("sort") == SORT_BY_ACTIVITY:
+        return by_case_activity(tasks), SORT_BY_ACTIVITY
+    return tasks, ""
 
 
 def _visible_task(user, task_id: int) -> tuple[Task, Case]:
@@ -153,9 +182,14 @@ def task_open(request, task_pk):
 @staff_required
 def inbox(request):
 
-    page = Paginator(my_tasks(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    tasks, sort = _sorted_tasks(request, my_tasks(request.user))
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = _task_rows(page.object_list, now=timezone.now())
-    return render(request, "workspace/inbox.html", {"page": page, "rows": rows, "section": "inbox"})
+    return render(
+        request,
+        "workspace/inbox.html",
+        {"page": page, "rows": rows, "section": "inbox", "sort": sort},
+    )
 
 
 def _queue_steps(roles: Roles):
@@ -182,6 +216,7 @@ def queue(request):
         tasks = tasks.filter(flow_task=node)
     else:
         step = ""
+    tasks, sort = _sorted_tasks(request, tasks)
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -192,6 +227,7 @@ def queue(request):
             "steps": [(slug, str(node.task_title)) for slug, node in steps],
             "step": step,
             "section": "queue",
+            "sort": sort,
         },
     )
 
@@ -278,6 +314,8 @@ class CaseAction:
     perform: Callable[[Any, Case, Any, dict], object]
     form_kwargs: Callable[[Case, Roles], dict] = _no_kwargs
     supervision: bool = False
+    # A button alone: the form's fields are optional and the page does not show them.
+    one_click: bool = False
 
     @property
     def url_name(self) -> str:
@@ -287,6 +325,8 @@ class CaseAction:
         return self.form_class(data, prefix=self.slug, **self.form_kwargs(case, roles))
 
 
+# The forms of the case page besides the composer (`composer.MODES`: reply, note, request for
+# information, resolution, hand-back and time): the one-click acknowledgement and supervision.
 CASE_ACTIONS = (
     CaseAction(
         slug="acknowledge",
@@ -298,77 +338,7 @@ CASE_ACTIONS = (
         perform=lambda process, case, user, data: process.case_acknowledge(
             case=case, actor=user, body=data["body"]
         ),
-    ),
-    CaseAction(
-        slug="reply",
-        title=gettext_lazy("Reply to the cooperative"),
-        button=gettext_lazy("Send the reply"),
-        done=gettext_lazy("Reply sent on %(reference)s."),
-        form_class=forms.ReplyForm,
-        action=policy.Action.REPLY,
-        perform=lambda process, case, user, data: process.case_post_message(
-            case=case, author=user, body=data["body"], internal=False
-        ),
-    ),
-    CaseAction(
-        slug="note",
-        title=gettext_lazy("Internal note"),
-        button=gettext_lazy("Add the note"),
-        done=gettext_lazy("Internal note added to %(reference)s."),
-        form_class=forms.NoteForm,
-        action=policy.Action.NOTE,
-        perform=lambda process, case, user, data: process.case_post_message(
-            case=case, author=user, body=data["body"], internal=True
-        ),
-    ),
-    CaseAction(
-        slug="request-info",
-        title=gettext_lazy("Ask the cooperative for information"),
-        button=gettext_lazy("Send the request"),
-        done=gettext_lazy("%(reference)s now waits for the cooperative's answer."),
-        form_class=forms.RequestInfoForm,
-        action=policy.Action.REQUEST_INFO,
-        perform=lambda process, case, user, data: process.case_request_info(
-            case=case, actor=user, question=data["question"]
-        ),
-    ),
-    CaseAction(
-        slug="resolve",
-        title=gettext_lazy("Resolve"),
-        button=gettext_lazy("Resolve the case"),
-        done=gettext_lazy("%(reference)s is resolved; the cooperative is asked to confirm."),
-        form_class=forms.ResolveForm,
-        action=policy.Action.RESOLVE,
-        perform=lambda process, case, user, data: process.case_resolve(
-            case=case,
-            actor=user,
-            outcome=data["outcome"],
-            summary=data["summary"],
-            minutes_spent=data["minutes_spent"],
-        ),
-        form_kwargs=_case_kwargs,
-    ),
-    CaseAction(
-        slug="time",
-        title=gettext_lazy("Record time"),
-        button=gettext_lazy("Record the minutes"),
-        done=gettext_lazy("Time recorded on %(reference)s."),
-        form_class=forms.RecordTimeForm,
-        action=policy.Action.RECORD_TIME,
-        perform=lambda process, case, user, data: process.case_record_time(
-            case=case, actor=user, minutes=data["minutes"], note=data["note"]
-        ),
-    ),
-    CaseAction(
-        slug="hand-back",
-        title=gettext_lazy("Hand back to a supervisor"),
-        button=gettext_lazy("Hand the case back"),
-        done=gettext_lazy("%(reference)s is back with the supervisors for reassignment."),
-        form_class=forms.HandBackForm,
-        action=policy.Action.HAND_BACK,
-        perform=lambda process, case, user, data: process.case_hand_back(
-            case=case, actor=user, reason=data["reason"]
-        ),
+        one_click=True,
     ),
     CaseAction(
         slug="triage",
@@ -472,16 +442,52 @@ def case_action(request, case_id, action):
             form.add_error(None, invalid.message)
         else:
             messages.success(request, spec.done % {"reference": case.reference})
-            if cases_visible_to(request.user).filter(pk=case.pk).exists():
-                return redirect("work:case", case.pk)
-            return redirect("work:inbox")
+            return _after_action(request, case)
     return _render_case(request, case, bound={spec.slug: form})
+
+
+def _after_action(request, case: Case):
+    """Back to the case, or to the inbox when the action took the case out of one's sight."""
+    if cases_visible_to(request.user).filter(pk=case.pk).exists():
+        return redirect("work:case", case.pk)
+    return redirect("work:inbox")
+
+
+@staff_required
+@require_POST
+def compose(request, case_id, mode=None):
+    """Send what the composer holds: one transaction; an error keeps the text beside its field.
+
+    The per-action URLs of earlier pages (`reply/`, `resolve/`...) post here with their mode.
+    """
+    case = _visible_case(request.user, case_id)
+    data = request.POST
+    if mode is not None:
+        data = data.copy()
+        data[f"{composer.PREFIX}-mode"] = mode
+    if f"{composer.PREFIX}-insert" in data:
+        form = composer.with_canned_text(case, request.user, data)
+        return _render_case(request, case, composer_form=form)
+    form = composer.composer_form(case, request.user, data, request.FILES)
+    if form.is_valid():
+        try:
+            sent = composer.send(form=form, case=case, user=request.user)
+        except CaseError as refused:
+            # Nothing was saved; the refusal (the policy's words, or the input's) is shown on
+            # the composer, which keeps what was written.
+            form.refuse(refused.message)
+        else:
+            messages.success(request, sent.done % {"reference": case.reference})
+            return _after_action(request, case)
+    return _render_case(request, case, composer_form=form)
 
 
 @staff_required
 def case_page(request, case_id):
     case = _visible_case(request.user, case_id)
     case_read_recorded(user=request.user, case=case, channel=CaseAccess.Channel.PAGE)
+    # Opening the case is reading it: it is no longer unread for this person.
+    mark_read(case=case, user=request.user)
     return _render_case(request, case)
 
 
@@ -501,6 +507,7 @@ class Entry:
     attachment: Any = None
     order: int = 0
     pk: int = 0
+    preview: str | None = None  # "image" or "pdf": the document can be shown on the page
 
 
 @dataclass
@@ -517,7 +524,7 @@ class _Names:
         usernames, area_codes, specialty_ids, outcome_codes = set(), set(), set(), set()
         for event in events:
             for values in (event.before or {}, event.after or {}):
-                for key in ("assignee", "previous_assignee"):
+                for key in ("assignee", "previous_assignee", "opened_by"):
                     if values.get(key):
                         usernames.add(values[key])
                 if values.get("area"):
@@ -580,6 +587,19 @@ def _event_details(event: CaseEvent, names: _Names) -> list[str]:
             _("Priority %(priority)s.")
             % {"priority": _label(Priority.choices, after.get("priority"))}
         )
+        if after.get("opened_by"):
+            details.append(
+                _("Opened by %(who)s on the cooperative's behalf (%(channel)s).")
+                % {
+                    "who": names.user(after["opened_by"]),
+                    "channel": _label(Channel.choices, after.get("channel")),
+                }
+            )
+        elif after.get("channel") and after["channel"] != Channel.PORTAL:
+            details.append(
+                _("Received through: %(channel)s.")
+                % {"channel": _label(Channel.choices, after["channel"])}
+            )
         suggested = after.get("suggested_priority")
         if suggested and suggested != after.get("priority"):
             details.append(
@@ -657,6 +677,8 @@ def _event_details(event: CaseEvent, names: _Names) -> list[str]:
         )
     elif kind == K.SLA_PAUSED and after.get("reason"):
         details.append(_label(SlaPause.Reason.choices, after["reason"]))
+    elif kind in (K.WAITING_REMINDED, K.AUTO_CLOSE_WARNED):
+        details.extend(reminders.timeline_words(event))
     if after.get("clock") in CLOCK_LABELS:
         details.append(str(CLOCK_LABELS[after["clock"]]))
     old, new = before.get("status"), after.get("status")
@@ -672,7 +694,7 @@ def _event_details(event: CaseEvent, names: _Names) -> list[str]:
 _FOLDED_INTO_MESSAGE = (CaseEvent.Kind.REPLIED, CaseEvent.Kind.NOTE_ADDED)
 
 
-def timeline(user, case: Case) -> list[Entry]:
+def timeline(user, case: Case, *, newest_first: bool = False) -> list[Entry]:
     """Messages, internal notes, documents and events in time order, in four queries or so."""
     entries: list[Entry] = []
     message_ids = set()
@@ -702,6 +724,7 @@ def timeline(user, case: Case) -> list[Entry]:
                 attachment=attachment,
                 order=2,
                 pk=attachment.pk,
+                preview=preview_kind(attachment.content_type),
             )
         )
     events = list(case.events.select_related("actor"))
@@ -728,6 +751,9 @@ def timeline(user, case: Case) -> list[Entry]:
         )
     # At the same instant the event ("Information requested") reads before its message.
     entries.sort(key=lambda entry: (entry.at, entry.order, entry.pk))
+    if newest_first:
+        # A stable sort: what happened at one instant keeps its reading order.
+        entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
 
 
@@ -787,10 +813,21 @@ class ShownForm:
     url: str
 
 
-def _render_case(request, case: Case, *, bound: dict | None = None):
+def _render_case(
+    request,
+    case: Case,
+    *,
+    bound: dict | None = None,
+    composer_form: composer.ComposerForm | None = None,
+):
+    """The case page; a form given (bound, or the composer after "Insert") is shown as it is."""
     bound = bound or {}
     roles = roles_of(request.user)
     now = timezone.now()
+    if composer_form is None:
+        composer_form = composer.composer_form(case, request.user)
+    order = preferences_of(request.user)["timeline_order"]
+    newest_first = order == UserProfile.TimelineOrder.NEWEST
     forms_shown = []
     allowed = set(policy.allowed_actions(case, request.user))
     for action in CASE_ACTIONS:
@@ -812,13 +849,21 @@ def _render_case(request, case: Case, *, bound: dict | None = None):
             "rating": rating,
             "sla": sla_summary(case, now=now),
             "clocks": clock_rows(case, now=now),
-            "timeline": timeline(request.user, case),
+            "timeline": timeline(request.user, case, newest_first=newest_first),
+            "timeline_order": order,
+            "timeline_orders": UserProfile.TimelineOrder.choices,
+            # Back to the case page (not to the URL a form posted to) at its timeline.
+            "timeline_back": reverse("work:case", args=[case.pk]) + "#timeline",
             "tasks": _open_tasks(request.user, case, roles),
+            "composer": composer_form
+            if composer_form.modes or composer_form.is_bound or composer_form.errors
+            else None,
+            "compose_url": reverse("work:compose", args=[case.pk]) + f"#{composer.ANCHOR}",
             "work_forms": [shown for shown in forms_shown if not shown.action.supervision],
             "supervision_forms": [shown for shown in forms_shown if shown.action.supervision],
             "paused_since": case.sla_paused_at,
         },
-        status=400 if any(form.errors for form in bound.values()) else 200,
+        status=400 if composer_form.errors or any(form.errors for form in bound.values()) else 200,
     )
 
 
@@ -828,16 +873,8 @@ def attachment(request, case_id, attachment_id):
     case = _visible_case(request.user, case_id)
     document = get_object_or_404(attachments_visible_to(request.user, case), pk=attachment_id)
     case_read_recorded(user=request.user, case=case, channel=CaseAccess.Channel.DOWNLOAD)
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, ValueError) as missing:
-        raise Http404 from missing
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type or None,
-    )
+    # `?inline=1` shows an image or a PDF in the browser; any other type is still a download.
+    return document_response(document, inline=wants_inline(request))
 
 
 # --- Follow-up of a low rating -------------------------------------------------------------
