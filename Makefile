@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 SIZE ?= 100000
 
-.PHONY: install env run serve messages test test-fast lint format bench drills browsers clean
+.PHONY: install env run serve messages test test-fast lint format bench drills browsers dovecot clean
 
 install: $(STAMP)
 
@@ -45,7 +45,7 @@ run: env install messages
 	  $(MANAGE) runserver 127.0.0.1:8000
 
 test: export DATABASE_URL = $(TEST_DATABASE_URL)
-test: install messages browsers
+test: install messages browsers dovecot
 	$(BIN)/python -m pytest -m "not slow" --create-db -q $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium: Playwright's own browser download does not work here.
@@ -57,6 +57,18 @@ browsers:
 	else \
 	  echo "browsers: /usr/bin/chromium is missing; installing Debian's chromium package"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+
+# The mail intake tests talk to a real IMAP server: Debian's Dovecot, started by a fixture
+# (tests/mailservers.py) on a free loopback port with a throw-away configuration.
+dovecot:
+	@if [ -x /usr/sbin/dovecot ]; then \
+	  echo "dovecot: /usr/sbin/dovecot is installed"; \
+	elif [ "$$(id -u)" -ne 0 ]; then \
+	  echo "dovecot: /usr/sbin/dovecot is missing and installing it needs root; skipped (run: apt-get install dovecot-imapd), the IMAP tests will fail without it"; \
+	else \
+	  echo "dovecot: /usr/sbin/dovecot is missing; installing Debian's dovecot-imapd package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; \
 	fi
 
 lint: install

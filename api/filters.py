@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from casework.models import Case, CaseStatus, Priority, SlaState
+from casework.roles import roles_of
+from casework.search import QUERY_MAX_LENGTH, search_cases
 from casework.selectors import filter_unread
 from casework.validators import id_in, validate_id_digits
 from workflows.flows import CaseFlow, FollowUpFlow
@@ -51,9 +53,21 @@ class CaseFilter(django_filters.FilterSet):
         ),
     )
 
+    q = django_filters.CharFilter(
+        method="filter_q",
+        max_length=QUERY_MAX_LENGTH,
+        help_text=_(
+            'Full-text search (Italian, accent-blind; "a phrase", `OR`, `-word`) in the '
+            "reference, subject, description and public messages, and for staff of the case in "
+            "internal notes and documents' names; an exact reference, a tax code or a "
+            "cooperative's name finds its cases first. Results come best first unless "
+            "`ordering` is given, each with its `highlight`. At most 200 characters."
+        ),
+    )
+
     class Meta:
         model = Case
-        fields = ["status", "area", "priority", "cooperative", "sla", "assignee", "unread"]
+        fields = ["status", "area", "priority", "cooperative", "sla", "assignee", "unread", "q"]
 
     def filter_assignee(self, queryset, name, value):
         value = value.strip()
@@ -64,6 +78,10 @@ class CaseFilter(django_filters.FilterSet):
 
     def filter_unread(self, queryset, name, value):
         return filter_unread(queryset, self.request.user, unread=value == "true")
+
+    def filter_q(self, queryset, name, value):
+        user = self.request.user
+        return search_cases(queryset, query=value, user=user, staff=roles_of(user).is_staff_role)
 
 
 class SlaCaseFilter(django_filters.FilterSet):

@@ -247,6 +247,13 @@ class CaseSerializer(serializers.ModelSerializer):
             "else (or never opened it). `GET /cases/{id}/` marks it read."
         )
     )
+    highlight = serializers.SerializerMethodField(
+        help_text=_(
+            "With `?q=`: the subject and description (or the best matching message) with the "
+            "words found wrapped in `<mark>`, as HTML-safe text (everything else escaped). "
+            "Null without a search, and on SQLite."
+        )
+    )
 
     class Meta:
         model = Case
@@ -275,6 +282,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "sla",
             "staff",
             "actions",
+            "highlight",
         ]
         read_only_fields = fields
 
@@ -303,6 +311,10 @@ class CaseSerializer(serializers.ModelSerializer):
     def get_unread(self, case) -> bool:
         # Lists annotate it (`selectors.with_read_state`); a single case asks once.
         return is_unread(case, _user_of(self.context))
+
+    def get_highlight(self, case) -> str | None:
+        # Annotated by `casework.search.search_cases` when the list is a search.
+        return getattr(case, "highlight", None)
 
     def to_representation(self, case):
         """The fields declared above, written out directly: the API's hottest path.
@@ -347,6 +359,7 @@ class CaseSerializer(serializers.ModelSerializer):
             },
             "staff": self.get_staff(case),
             "actions": self.get_actions(case),
+            "highlight": self.get_highlight(case),
         }
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import models, tasks
+from .services.mail_intake import mail_take
 from .sla.clocks import CLOCK_FIELDS
 from .validators import normalise_tax_code
 
@@ -745,6 +748,18 @@ class CaseAccessAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
         return obj.case.reference
 
 
+@admin.register(models.SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Saved views of the staff case list (made on the list itself; here to look after them)."""
+
+    list_display = ["name", "owner", "shared_with_area", "created_at"]
+    list_filter = ["shared_with_area"]
+    search_fields = ["name", "owner__username"]
+    list_select_related = ["owner", "shared_with_area"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["created_at"]
+
+
 @admin.register(models.CaseRead)
 class CaseReadAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     """When each person last opened a case (what makes a case unread for them): to look at."""
@@ -776,3 +791,150 @@ class HeartbeatAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["job", "completed_at"]
     fields = ["job", "completed_at"]
     readonly_fields = fields
+
+
+# --- Mail intake ---------------------------------------------------------------------------------
+
+
+class MailboxAdminForm(forms.ModelForm):
+    """The passwords are never shown back; left empty, the stored one is kept."""
+
+    SECRET_FIELDS = ("password", "smtp_password")
+
+    class Meta:
+        model = models.Mailbox
+        fields = "__all__"
+        widgets = {
+            "password": forms.PasswordInput(render_value=False),
+            "smtp_password": forms.PasswordInput(render_value=False),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.SECRET_FIELDS:
+            if getattr(self.instance, name, ""):
+                self.fields[name].help_text = _("Stored. Leave empty to keep it.")
+
+    def _keep_secret(self, name: str) -> str:
+        return self.cleaned_data.get(name) or getattr(self.instance, name, "")
+
+    def clean_password(self):
+        return self._keep_secret("password")
+
+    def clean_smtp_password(self):
+        return self._keep_secret("smtp_password")
+
+
+@admin.register(models.Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxAdminForm
+    list_display = ["name", "address", "kind", "area", "is_pec", "is_enabled", "last_polled_at"]
+    list_filter = ["kind", "is_pec", "is_enabled", "area"]
+    search_fields = ["name", "address"]
+    list_select_related = ["area"]
+    readonly_fields = ["last_polled_at", "polling_until", "last_error"]
+    fieldsets = [
+        (None, {"fields": ["name", "address", "kind", "area", "is_pec", "is_enabled"]}),
+        (
+            _("IMAP"),
+            {"fields": ["host", "port", "use_tls", "username", "password", "folder"]},
+        ),
+        (_("Maildir"), {"fields": ["path"]}),
+        (
+            _("SMTP for PEC answers"),
+            {
+                "fields": [
+                    "smtp_host",
+                    "smtp_port",
+                    "smtp_use_ssl",
+                    "smtp_username",
+                    "smtp_password",
+                ]
+            },
+        ),
+        (_("Status"), {"fields": ["last_polled_at", "polling_until", "last_error"]}),
+    ]
+
+
+@admin.register(models.InboundEmail)
+class InboundEmailAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """Each message taken from a mailbox: what it became, or its error; failed ones retried."""
+
+    list_display = [
+        "received_at",
+        "status",
+        "from_address",
+        "subject",
+        "mailbox",
+        "case_reference",
+        "attempts",
+    ]
+    list_filter = ["status", "mailbox", "is_pec"]
+    search_fields = ["=header_message_id", "from_address", "subject"]
+    search_help_text = _("Exact Message-ID, a sender's address or words of the subject.")
+    list_select_related = ["mailbox", "case"]
+    ordering = ["-received_at", "-id"]
+    show_full_result_count = False
+    list_per_page = 50
+    actions = ["take_again"]
+    fields = [
+        "mailbox",
+        "header_message_id",
+        "status",
+        "ignored_reason",
+        "received_at",
+        "from_name",
+        "from_address",
+        "subject",
+        "original",
+        "size",
+        "is_pec",
+        "certified",
+        "case",
+        "message",
+        "receipt_for",
+        "cooperative",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "error",
+        "attempts",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=models.Case._meta.get_field("reference").verbose_name)
+    def case_reference(self, obj):
+        return obj.case.reference if obj.case_id else "—"
+
+    @admin.display(description=_("original message"))
+    def original(self, obj):
+        # Through the workspace's checked download, never a public URL of the stored file.
+        url = reverse("work:mail_original", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download the .eml"))
+
+    @admin.action(description=_("Try again to take the failed messages"))
+    def take_again(self, request, queryset):
+        """Each failed message taken again from its stored original, as the next poll would
+        (`mail_take` retries a failed row of the same Message-ID); the others are left alone."""
+        failed = list(queryset.filter(status=models.InboundEmail.Status.FAILED))
+        taken = 0
+        for inbound in failed:
+            try:
+                with inbound.raw.open("rb") as original:
+                    raw = original.read()
+            except (OSError, ValueError):
+                self.message_user(
+                    request,
+                    _("The original of %(message)s is no longer stored.") % {"message": inbound},
+                    level=messages.WARNING,
+                )
+                continue
+            again = mail_take(mailbox=inbound.mailbox, raw=raw, received_at=inbound.received_at)
+            if again.status != models.InboundEmail.Status.FAILED:
+                taken += 1
+        self.message_user(
+            request,
+            _("%(taken)d of %(total)d failed messages taken.")
+            % {"taken": taken, "total": len(failed)},
+            level=messages.SUCCESS if taken == len(failed) else messages.WARNING,
+        )

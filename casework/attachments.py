@@ -1,9 +1,14 @@
 """What an upload is: its type read from its content, its size checked, its name made safe.
 
-The type of a document is decided by its content (magic bytes), never by its name or by what the
-browser claims, so an executable renamed ``.pdf`` is refused. Files live under MEDIA_ROOT, outside
-the web root, and are served only through a view that asks `selectors.attachment_visible_to`
-first; `services.case_attach` is the one write that stores them.
+The type of a document is decided by its content (magic bytes, `casework.inbound.sniff`), never
+by its name or by what the browser claims, so an executable renamed ``.pdf`` is refused. Files
+live under MEDIA_ROOT, outside the web root, and are served only through a view that asks
+`selectors.attachment_visible_to` first; `services.case_attach` is the one write that stores
+them. Every path a document comes in by (portal, API, workspace, e-mail) passes `check_upload`.
+
+A refusal carries a code and its parameters besides its words, so that a document refused while
+nobody was there to read the message (an e-mail's attachment) is recorded as code and parameters
+and told later in the reader's language (`refusal_text`).
 """
 
 from __future__ import annotations
@@ -11,38 +16,52 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-import zipfile
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .doctypes import (
+    DOCX,
+    JPEG,
+    PDF,
+    PNG,
+    PPTX,
+    TEXT,
+    XLSX,
+    ZIP,
+    detect_content_type,
+    read_all,
+)
 from .errors import CaseError
+from .inbound.sniff import PKCS7, sniff
 
+__all__ = [
+    "DOCX",
+    "EML",
+    "JPEG",
+    "PDF",
+    "PKCS7",
+    "PNG",
+    "PPTX",
+    "TEXT",
+    "XLSX",
+    "ZIP",
+    "DocumentRefused",
+    "EmptyDocument",
+    "PayloadTooLarge",
+    "UnsupportedType",
+    "allowed_type_names",
+    "check_upload",
+    "detect_content_type",
+    "refusal_text",
+    "sanitize_filename",
+]
 
-class PayloadTooLarge(CaseError):
-    """The document is bigger than ATTACHMENT_MAX_BYTES (the API answers 413)."""
-
-    code = "too_large"
-    default_message = gettext_lazy("The document is too large.")
-
-
-class UnsupportedType(CaseError):
-    """The document's content is not one of ATTACHMENT_ALLOWED_TYPES (the API answers 415)."""
-
-    code = "unsupported_type"
-    default_message = gettext_lazy("This kind of document is not accepted.")
-
-
-PDF = "application/pdf"
-PNG = "image/png"
-JPEG = "image/jpeg"
-ZIP = "application/zip"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-TEXT = "text/plain"
+# The whole original of an e-mail, kept on its case for the staff only. Never an accepted upload
+# type: only intake stores it (`services.case_attach_email`), always internal.
+EML = "message/rfc822"
 
 # What people call each type in a message; the MIME type means nothing to a cooperative.
 TYPE_NAMES = {
@@ -54,6 +73,8 @@ TYPE_NAMES = {
     XLSX: "Excel (.xlsx)",
     PPTX: "PowerPoint (.pptx)",
     TEXT: gettext_lazy("plain text"),
+    PKCS7: gettext_lazy("Signed document (.p7m)"),
+    EML: gettext_lazy("E-mail (.eml)"),
 }
 # The extension a stored file gets from its detected type (the original name is kept apart).
 TYPE_EXTENSIONS = {
@@ -65,64 +86,60 @@ TYPE_EXTENSIONS = {
     XLSX: ".xlsx",
     PPTX: ".pptx",
     TEXT: ".txt",
+    PKCS7: ".p7m",
+    EML: ".eml",
 }
-_OOXML_PARTS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _UNSAFE_NAME = re.compile(r"[^\w\-. ()\[\]+,]")
 
 
-def _read_all(file) -> bytes:
-    file.seek(0)
-    data = b"".join(file.chunks()) if hasattr(file, "chunks") else file.read()
-    file.seek(0)
-    return data
+class DocumentRefused(CaseError):
+    """A document the upload checks refuse: `code` and `params` say why, for `refusal_text`."""
+
+    def __init__(self, message=None, *, code: str | None = None, params: dict | None = None):
+        self.params = dict(params or {})
+        super().__init__(message or refusal_text(code or self.code, self.params), code=code)
 
 
-def _zip_kind(file) -> str | None:
-    """A ZIP archive, or one of the Office Open XML documents that are ZIP archives inside."""
-    try:
-        file.seek(0)
-        with zipfile.ZipFile(file) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return None
-    finally:
-        file.seek(0)
-    if "[Content_Types].xml" in names:
-        for prefix, kind in _OOXML_PARTS:
-            if any(name.startswith(prefix) for name in names):
-                return kind
-    return ZIP
+class PayloadTooLarge(DocumentRefused):
+    """The document is bigger than ATTACHMENT_MAX_BYTES (the API answers 413)."""
+
+    code = "too_large"
+    default_message = gettext_lazy("The document is too large.")
 
 
-def _is_plain_text(data: bytes) -> bool:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return not _TEXT_CONTROL.search(text)
+class UnsupportedType(DocumentRefused):
+    """The document's content is not one of ATTACHMENT_ALLOWED_TYPES (the API answers 415)."""
+
+    code = "unsupported_type"
+    default_message = gettext_lazy("This kind of document is not accepted.")
 
 
-def detect_content_type(file) -> str | None:
-    """The type of a document from its first bytes (and its ZIP directory); None if unknown."""
-    file.seek(0)
-    head = file.read(16)
-    file.seek(0)
-    if not head:
-        return None
-    if head.startswith(b"%PDF-"):
-        return PDF
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if head.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _zip_kind(file)
-    # Plain text has no signature: the whole file must be UTF-8 without binary control bytes.
-    # The size was checked before, so reading it all is bounded by ATTACHMENT_MAX_BYTES.
-    if _is_plain_text(_read_all(file)):
-        return TEXT
-    return None
+class EmptyDocument(DocumentRefused):
+    code = "empty"
+    default_message = gettext_lazy("The document is empty.")
+
+
+def refusal_text(code: str, params: dict) -> str:
+    """Why a document was refused, in the active language, from its code and parameters.
+
+    `params` has the document's `name`; `too_large` also its `size` and the `max` in bytes.
+    Any other code (a refusal that is not about the document itself) gets the general words.
+    """
+    name = params.get("name") or "document"
+    if code == PayloadTooLarge.code:
+        return _("“%(name)s” is %(size)s: documents may be at most %(max)s.") % {
+            "name": name,
+            "size": filesizeformat(params.get("size") or 0),
+            "max": filesizeformat(params.get("max") or settings.ATTACHMENT_MAX_BYTES),
+        }
+    if code == EmptyDocument.code:
+        return _("“%(name)s” is empty.") % {"name": name}
+    if code == UnsupportedType.code:
+        return _("“%(name)s” is not an accepted kind of document. Accepted: %(kinds)s.") % {
+            "name": name,
+            "kinds": ", ".join(allowed_type_names()),
+        }
+    return _("“%(name)s” could not be stored.") % {"name": name}
 
 
 def allowed_type_names() -> list[str]:
@@ -135,21 +152,14 @@ def check_upload(file) -> str:
     size = file.size
     if size > settings.ATTACHMENT_MAX_BYTES:
         raise PayloadTooLarge(
-            _("“%(name)s” is %(size)s: documents may be at most %(max)s.")
-            % {
-                "name": name,
-                "size": filesizeformat(size),
-                "max": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
-            }
+            params={"name": name, "size": size, "max": settings.ATTACHMENT_MAX_BYTES}
         )
     if size == 0:
-        raise CaseError(_("“%(name)s” is empty.") % {"name": name}, code="empty")
-    content_type = detect_content_type(file)
-    if content_type is None or content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
-        raise UnsupportedType(
-            _("“%(name)s” is not an accepted kind of document. Accepted: %(kinds)s.")
-            % {"name": name, "kinds": ", ".join(allowed_type_names())}
-        )
+        raise EmptyDocument(params={"name": name})
+    # The size is bounded above, so reading the whole content for the detector is too.
+    content_type = sniff(read_all(file))
+    if content_type not in settings.ATTACHMENT_ALLOWED_TYPES:
+        raise UnsupportedType(params={"name": name, "detected": content_type})
     return content_type
 
 

@@ -7,8 +7,10 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import models as db_models
@@ -16,12 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .mailboxes import maildir_create, maildir_path
 from .models import (
     BusinessCalendar,
     CannedReply,
     Closure,
     Consultant,
     Cooperative,
+    Mailbox,
     Membership,
     Office,
     OpeningHours,
@@ -746,7 +750,28 @@ def seed_registry(*, stdout=None, reset_passwords: bool = False) -> dict[str, di
         if tally.updated[user_label]:
             line += "; " + _("%(count)d passwords reset") % {"count": tally.updated[user_label]}
         _say(stdout, _("People"), line)
+        _seed_mailbox(tally)
+        _say(stdout, _("Mailboxes"), tally.line([_label(Mailbox)]))
     return tally.as_dict()
+
+
+def _seed_mailbox(tally: Tally) -> None:
+    """The embedded default's mailbox: a Maildir in var/mail/inbox that the scheduler reads every
+    minute (a .eml copied into its new/ folder opens a case). No practice area: intake decides
+    where its new cases go. Its folders are made when missing, also on a later run."""
+    path = Path(settings.VAR_DIR) / "mail" / "inbox"
+    try:
+        stored = str(path.relative_to(settings.BASE_DIR))  # var/mail/inbox, as the README says
+    except ValueError:
+        stored = str(path)  # SPORTELLO_VAR_DIR elsewhere
+    mailbox, _created = _get_or_create(
+        tally,
+        Mailbox,
+        name="inbox",
+        defaults={"kind": Mailbox.Kind.MAILDIR, "path": stored, "address": "sportello@localhost"},
+    )
+    if mailbox.kind == Mailbox.Kind.MAILDIR and mailbox.path:
+        maildir_create(maildir_path(mailbox))
 
 
 # Case seeding (`seed_cases`) comes after the registry: it reads the rows created above by their

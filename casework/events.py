@@ -583,3 +583,149 @@ def sla_recomputed_sql(
     }
     after = {"first_response_due_at": first_response_due_at, "resolution_due_at": resolution_due_at}
     return _jsonb_sql(SLA_RECOMPUTED_KEYS, before), _jsonb_sql(SLA_RECOMPUTED_KEYS, after)
+
+
+# Mail intake (`casework.services.mail_intake`).
+
+#: What an `email_received` event keeps in `after`: the incoming e-mail's row (`inbound`, an
+#: InboundEmail id), its sender, Message-ID and subject, the case message it became (`message`,
+#: an id, None when it opened the case), whether it came by PEC (`pec`: the envelope's kind,
+#: `posta-certificata` or `errore`, else None) with what the provider certified (`certified_at`,
+#: `certified_id`, `certified_sender`) and what could not be read of the envelope
+#: (`pec_problems`, codes of `inbound.pec`), and `follows`: the reference of the closed case a
+#: reply to which opened this one (else None).
+EMAIL_RECEIVED_AFTER = (
+    "inbound",
+    "from_address",
+    "message_id",
+    "subject",
+    "message",
+    "pec",
+    "certified_at",
+    "certified_id",
+    "certified_sender",
+    "pec_problems",
+    "follows",
+)
+#: What an `attachment_refused` event keeps in `after`: the document's name, why it was refused
+#: (`reason`, the code of the upload checks: `too_large`, `unsupported_type`, `empty`...) and the
+#: parameters of that reason (`attachments.refusal_text(reason, params)` tells it).
+ATTACHMENT_REFUSED_AFTER = ("name", "reason", "params")
+#: What a `pec_receipt` event keeps in `after`: the receipt's row (`inbound`), its kind (`receipt`:
+#: `accettazione`, `avvenuta-consegna`, `errore-consegna`...), whether it tells a failure, the
+#: certified time, the recipient it is about, the outgoing e-mail it answers (`notification`, an
+#: id) and the provider's extended error of a failure (else None).
+PEC_RECEIPT_AFTER = (
+    "inbound",
+    "receipt",
+    "failed",
+    "certified_at",
+    "recipient",
+    "notification",
+    "error",
+)
+#: What a `mail_linked` event keeps in `after`: the e-mail's row (`inbound`), its sender, the
+#: cooperative it was linked to (an id) and the requester chosen (a username).
+MAIL_LINKED_AFTER = ("inbound", "from_address", "cooperative", "requester")
+
+
+def email_received(
+    case: Case,
+    *,
+    actor: User | None,
+    inbound: int,
+    from_address: str,
+    message_id: str,
+    subject: str,
+    message: int | None,
+    pec: str | None,
+    certified_at: datetime | None,
+    certified_id: str | None,
+    certified_sender: str | None,
+    pec_problems: list[str],
+    follows: str | None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """An e-mail (or a PEC) came in and opened the case or joined it; `actor` is its sender."""
+    after = _keyed(
+        EMAIL_RECEIVED_AFTER,
+        {
+            "inbound": inbound,
+            "from_address": from_address,
+            "message_id": message_id,
+            "subject": subject,
+            "message": message,
+            "pec": pec,
+            "certified_at": certified_at,
+            "certified_id": certified_id,
+            "certified_sender": certified_sender,
+            "pec_problems": list(pec_problems),
+            "follows": follows,
+        },
+    )
+    return _build(case, Kind.EMAIL_RECEIVED, actor=actor, after=after, at=at)
+
+
+def attachment_refused(
+    case: Case,
+    *,
+    actor: User | None,
+    name: str,
+    reason: str,
+    params: dict,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """A document that came by e-mail was not stored: its name, the refusal's code and params."""
+    after = _keyed(ATTACHMENT_REFUSED_AFTER, {"name": name, "reason": reason, "params": params})
+    return _build(case, Kind.ATTACHMENT_REFUSED, actor=actor, after=after, at=at)
+
+
+def pec_receipt(
+    case: Case,
+    *,
+    inbound: int,
+    receipt: str | None,
+    failed: bool,
+    certified_at: datetime | None,
+    recipient: str,
+    notification: int,
+    error: str | None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """The PEC provider's receipt of an e-mail Sportello sent on the case; no actor."""
+    after = _keyed(
+        PEC_RECEIPT_AFTER,
+        {
+            "inbound": inbound,
+            "receipt": receipt,
+            "failed": failed,
+            "certified_at": certified_at,
+            "recipient": recipient,
+            "notification": notification,
+            "error": error,
+        },
+    )
+    return _build(case, Kind.PEC_RECEIPT, after=after, at=at)
+
+
+def mail_linked(
+    case: Case,
+    *,
+    actor: User | None,
+    inbound: int,
+    from_address: str,
+    cooperative: int,
+    requester: str,
+    at: datetime | None = None,
+) -> CaseEvent:
+    """A supervisor linked unmatched mail to a cooperative, which opened this case."""
+    after = _keyed(
+        MAIL_LINKED_AFTER,
+        {
+            "inbound": inbound,
+            "from_address": from_address,
+            "cooperative": cooperative,
+            "requester": requester,
+        },
+    )
+    return _build(case, Kind.MAIL_LINKED, actor=actor, after=after, at=at)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from .mail import MESSAGE_KINDS, latest_message_ids, new_message_id, preferences_of, render
-from .models import Case, Message, Notification, UserProfile
+from .models import Case, Channel, InboundEmail, Membership, Message, Notification, UserProfile
 
 DELIVERY_TASK = "casework.tasks.deliver_notifications"
 
@@ -94,6 +94,7 @@ def notify_all(mails: Iterable[Mail]) -> None:
     previous = _previous_ids(
         {(mail.case.pk, user.pk) for mail, users in addressed for user in users}
     )
+    by_pec = _pec_mailboxes(addressed)
     rows = []
     for mail, users in addressed:
         deferred = mail.kind in MESSAGE_KINDS
@@ -117,6 +118,7 @@ def notify_all(mails: Iterable[Mail]) -> None:
                     header_message_id=header_id,
                     in_reply_to="" if held else previous.get(thread, ""),
                     status=Notification.Status.HELD if held else Notification.Status.PENDING,
+                    mailbox_id=by_pec.get(thread),
                 )
             )
             if not held:
@@ -126,6 +128,40 @@ def notify_all(mails: Iterable[Mail]) -> None:
     # Imported, after commit; `robust`: a broker that is down must not fail the change that queued
     # the rows (it is committed), and the periodic delivery picks them up.
     transaction.on_commit(deliver_soon, robust=True)
+
+
+def _pec_mailboxes(addressed) -> dict[tuple[int, int], int]:
+    """The PEC mailbox each e-mail to the cooperative's side of a PEC case leaves from: the one
+    the case last came through (two queries for the batch, none without a PEC case).
+
+    Only the cooperative's people (the requester, the cooperative's members) are answered by PEC;
+    what staff get about the case is internal, and leaves from the site's address.
+    """
+    pec = {mail.case.pk: mail.case for mail, _ in addressed if mail.case.channel == Channel.PEC}
+    if not pec:
+        return {}
+    came_through = dict(
+        InboundEmail.objects.filter(case_id__in=pec, mailbox__is_pec=True)
+        .order_by("case_id", "received_at", "id")
+        .values_list("case_id", "mailbox_id")
+    )  # the latest per case wins
+    if not came_through:
+        return {}
+    people = {u.pk for mail, users in addressed if mail.case.pk in came_through for u in users}
+    members = set(
+        Membership.objects.filter(
+            cooperative_id__in={case.cooperative_id for case in pec.values()}, user_id__in=people
+        ).values_list("cooperative_id", "user_id")
+    )
+    senders = {}
+    for mail, users in addressed:
+        case = mail.case
+        if case.pk not in came_through:
+            continue
+        for user in users:
+            if user.pk == case.requester_id or (case.cooperative_id, user.pk) in members:
+                senders[(case.pk, user.pk)] = came_through[case.pk]
+    return senders
 
 
 def _words(mail: Mail, user, language: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import presenters
+from .inbound.classify import OWN_HEADER
 from .mail import (
     MESSAGE_KINDS,
     case_thread_id,
@@ -84,7 +85,9 @@ def _claim(*, token: uuid.UUID, size: int, tried: set[int]) -> list[Notification
         Notification.objects.filter(pk__in=pks).update(claimed_at=Now(), claim_token=token)
     return list(
         Notification.objects.filter(pk__in=pks, claim_token=token)
-        .select_related("case__cooperative", "case__assignee", "recipient", "message__author")
+        .select_related(
+            "case__cooperative", "case__assignee", "recipient", "message__author", "mailbox"
+        )
         # What an e-mail about a message lists of its documents: the public ones only.
         .prefetch_related(
             Prefetch(
@@ -98,7 +101,52 @@ def _claim(*, token: uuid.UUID, size: int, tried: set[int]) -> list[Notification
 
 
 def _send_batch(rows: list[Notification], *, token: uuid.UUID, counts: dict[str, int]) -> bool:
-    """Send a claimed batch over one connection; False when the mail server seems down.
+    """Send a claimed batch, one connection per mail server: the site's, and that of each
+    mailbox its rows leave from (a PEC case is answered from its PEC mailbox). False when a
+    server seems down: the run ends, as another batch would only wait for it again."""
+    servers: dict[int | None, tuple] = {}
+    for row in rows:
+        mailbox = _mailbox_of(row)
+        servers.setdefault(mailbox.pk if mailbox else None, (mailbox, []))[1].append(row)
+    up = True
+    try:
+        for mailbox, group in servers.values():
+            sent = _send_to_server(group, mailbox=mailbox, token=token, counts=counts)
+            up = up and sent
+    except BaseException:
+        # The servers not reached yet: their rows are given back too (the settled ones are not
+        # the token's any more).
+        Notification.objects.filter(pk__in=[row.pk for row in rows], claim_token=token).update(
+            claimed_at=None, claim_token=None
+        )
+        raise
+    return up
+
+
+def _mailbox_of(row: Notification):
+    """The mailbox whose SMTP server sends the row, or None for the site's server."""
+    mailbox = row.mailbox if row.mailbox_id else None
+    return mailbox if mailbox is not None and mailbox.smtp_host else None
+
+
+def _connection(mailbox):
+    if mailbox is None:
+        return get_connection()
+    return get_connection(
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        username=mailbox.smtp_username,
+        password=mailbox.smtp_password,
+        use_ssl=mailbox.smtp_use_ssl,
+        use_tls=False,  # SMTPS or plain, never both (the site's EMAIL_USE_TLS is not this server's)
+        timeout=settings.EMAIL_TIMEOUT,
+    )
+
+
+def _send_to_server(
+    rows: list[Notification], *, mailbox, token: uuid.UUID, counts: dict[str, int]
+) -> bool:
+    """Send rows over one connection to their server; False when the mail server seems down.
 
     A connection that breaks mid-batch costs the message in flight one attempt, and the rest go
     over one new connection. When a connection cannot be opened, or the second one breaks too,
@@ -110,8 +158,8 @@ def _send_batch(rows: list[Notification], *, token: uuid.UUID, counts: dict[str,
     waiting = list(rows)
     try:
         _prepare(waiting)
-        for _connection in range(2):
-            connection = get_connection()
+        for _attempt in range(2):
+            connection = _connection(mailbox)
             try:
                 connection.open()
             except OSError as error:  # refused, timed out, TLS, login: nothing of the batch left
@@ -168,13 +216,20 @@ def _connection_broke(error: Exception) -> bool:
 def _message_of(row: Notification) -> EmailMessage:
     # The row's own Message-ID, also when it is sent again after a killed worker, so that a copy
     # is recognisably the same; In-Reply-To and References thread the case in the reader's mail.
-    headers = {"Message-ID": f"<{row.header_message_id}>", "Auto-Submitted": "auto-generated"}
+    # Auto-Submitted and Sportello's own marker: mail intake never takes its own e-mails back.
+    headers = {
+        "Message-ID": f"<{row.header_message_id}>",
+        "Auto-Submitted": "auto-generated",
+        OWN_HEADER: row.kind,
+    }
     if row.in_reply_to:
         headers["In-Reply-To"] = f"<{row.in_reply_to}>"
     if row.case is not None:
         references = [case_thread_id(row.case), row.in_reply_to]
         headers["References"] = " ".join(f"<{ref}>" for ref in references if ref)
-    return EmailMessage(row.subject, row.body, None, [row.email], headers=headers)
+    # From the mailbox's own address when its server sends it (a PEC answer), else the site's.
+    sender = mailbox.address if (mailbox := _mailbox_of(row)) is not None else None
+    return EmailMessage(row.subject, row.body, sender, [row.email], headers=headers)
 
 
 def _prepare(rows: list[Notification]) -> None:

@@ -285,6 +285,24 @@ def check_condition(action: Action, case: Case, *, at) -> None:
         raise refusal
 
 
+def may_decide_mail(roles: Roles, mailbox) -> bool:
+    """Unmatched mail (`InboundEmail`) is linked or discarded by a supervisor of its mailbox's
+    area, or by one of every area (the only ones for a mailbox without an area)."""
+    return roles.supervises_all or (
+        mailbox.area_id is not None and roles.supervises_area(mailbox.area_id)
+    )
+
+
+def check_decide_mail(actor, mailbox) -> Roles:
+    """Refuse (403) whoever may not link or discard the mail of this mailbox."""
+    roles = roles_of(actor)
+    if not may_decide_mail(roles, mailbox):
+        raise ForbiddenError(
+            _("Only a supervisor of this mailbox's area may decide on its unmatched e-mail.")
+        )
+    return roles
+
+
 def allowed_actions(case: Case, user, *, now: datetime | None = None) -> list[Action]:
     """What this person may do to the case now: the workspace's buttons, the API's `actions`.
 
@@ -334,8 +352,10 @@ __all__ = [
     "allowed_actions",
     "check_actor",
     "check_condition",
+    "check_decide_mail",
     "check_state",
     "is_staff_of",
     "may_act",
+    "may_decide_mail",
     "state_allows",
 ]

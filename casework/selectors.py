@@ -57,6 +57,10 @@ STAFF_ONLY_EVENTS = frozenset(
         Kind.SLA_AT_RISK,
         Kind.SLA_BREACHED,
         Kind.FOLLOW_UP,
+        # A supervisor's handling of the federation's mail. The cooperative sees that its e-mail
+        # came in (email_received), that a document of it was refused and the PEC receipts of
+        # what the federation sent it; the details (`after`) stay with the staff everywhere.
+        Kind.MAIL_LINKED,
     }
 )
 # Events whose note was written for the cooperative (or by it); other notes stay with the staff.

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import digest, outbox, reminders
+from . import digest, mailboxes, outbox, reminders
 from .sla import recompute
 
 # A database that is briefly away (restarted, failed over) is retried, 1, 2, 4... up to 60 s
@@ -58,3 +58,17 @@ def send_digests() -> int:
 def send_reminders() -> dict:
     """Remind cooperatives of the cases waiting on them, and warn before a case closes by itself."""
     return reminders.send_due_reminders()
+
+
+# Every minute (beat). One run at a time per mailbox (a lease on its row, longer than these
+# limits); a mail server that is down is written on the mailbox, never raised, and a message
+# left unmarked by a run cut short is taken again, once, by the next.
+@shared_task(
+    name="casework.tasks.poll_mailboxes",
+    soft_time_limit=mailboxes.RUN_SOFT_TIME_LIMIT,
+    time_limit=mailboxes.RUN_TIME_LIMIT,
+    **RETRY,
+)
+def poll_mailboxes() -> dict:
+    """Read every enabled mailbox: each new message opens or answers a case, exactly once."""
+    return mailboxes.poll_all()

@@ -8,6 +8,7 @@ import pytest
 
 from casework.models import BusinessCalendar, OpeningHours, SlaPolicy
 from tests import factories
+from tests.mailservers import dovecot, imap_folder  # noqa: F401 - the IMAP server's fixtures
 from workflows import process
 
 

@@ -295,6 +295,15 @@ def case_attach(*, case, uploaded_by, file, internal=False, message=None):
 
 
 @transaction.atomic
+def case_attach_email(*, case, raw, name, uploaded_by=None, message=None):
+    """The whole original of an e-mail that came in, kept on its case for the staff only."""
+    case = _lock_case(case)
+    return services.case_attach_email(
+        case=case, raw=raw, name=name, uploaded_by=uploaded_by, message=message
+    )
+
+
+@transaction.atomic
 def case_request_info(*, case, actor, question, at=None) -> Case:
     return _decide_then_complete(
         case,

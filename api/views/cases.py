@@ -103,7 +103,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         "last_activity_at",
         "id",
     ]
-    ordering = ["-created_at", "-id"]
+
+    @property
+    def ordering(self) -> list[str]:
+        """Newest first; a search (`?q=`) best match first. An `ordering` given wins over both."""
+        request = getattr(self, "request", None)
+        if request is not None and request.query_params.get("q", "").strip():
+            return ["-search_rank", "-created_at", "-id"]
+        return ["-created_at", "-id"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

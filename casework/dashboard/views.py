@@ -19,8 +19,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from casework import reports
-from casework.models import CaseStatus, PracticeArea
+from casework import case_links, csvexport, reports
+from casework.models import CaseStatus, PracticeArea, SlaState
 from casework.roles import roles_of
 from casework.selectors import (
     cases_visible_to,
@@ -69,6 +69,48 @@ def _dashboard_charts(data: dict) -> dict:
     }
 
 
+def _dashboard_links(data: dict, *, area_codes: dict[int, str]) -> dict[str, str]:
+    """The staff case list filtered to exactly what each tile and count of the dashboard counts
+    (the statuses and stored SLA states of `casework.reports`): the tiles' links are returned,
+    each row of the tables gets its own under `links`.
+
+    The list holds the cases one sees as staff, the dashboard those of the areas one
+    supervises: the same cases for a supervisor, but a supervisor of some areas who is also a
+    consultant of others finds those others' cases too in the tiles' lists (the list's `area`
+    filter takes one area); the per-area rows stay exact."""
+    S = CaseStatus
+    links = {
+        "open": case_links.open_cases_url(),
+        **{state: case_links.open_cases_url(sla=state) for state in SlaState.values},
+        # The queues: one status each.
+        **{
+            status: case_links.status_url(status)
+            for status in (S.TRIAGE, S.UNASSIGNED, S.WAITING, S.RESOLVED)
+        },
+    }
+    for row in data["by_area"]:
+        area = area_codes[row["id"]]
+        row["links"] = {
+            "open": case_links.open_cases_url(area=area),
+            "at_risk": case_links.open_cases_url(sla=SlaState.AT_RISK, area=area),
+            "breached": case_links.open_cases_url(sla=SlaState.BREACHED, area=area),
+            "unassigned": case_links.status_url(*case_links.NOT_YET_HELD, area=area),
+        }
+    for row in data["by_office"]:
+        row["links"] = {
+            "open": case_links.open_cases_url(office=row["code"]),
+            "at_risk": case_links.open_cases_url(sla=SlaState.AT_RISK, office=row["code"]),
+            "breached": case_links.open_cases_url(sla=SlaState.BREACHED, office=row["code"]),
+        }
+    for row in data["consultants"]:
+        row["links"] = {
+            "load": case_links.load_url(row["username"]),
+            "at_risk": case_links.load_url(row["username"], sla=SlaState.AT_RISK),
+            "breached": case_links.load_url(row["username"], sla=SlaState.BREACHED),
+        }
+    return links
+
+
 @login_required
 @require_GET
 def dashboard(request):
@@ -91,6 +133,14 @@ def dashboard(request):
         {
             "data": data,
             "charts": _dashboard_charts(data),
+            "links": _dashboard_links(
+                data,
+                area_codes=dict(
+                    PracticeArea.objects.filter(
+                        id__in=[row["id"] for row in data["by_area"]]
+                    ).values_list("id", "code")
+                ),
+            ),
             "scope_areas": areas,
             "queue_url": reverse("work:queue"),
             "now": timezone.now(),
@@ -152,18 +202,6 @@ def _report_rows(report: dict) -> list[tuple[str, object]]:
     ]
 
 
-def _cell(value) -> str:
-    """A CSV cell as the page shows it; text that a spreadsheet would run as a formula is quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, int | float):
-        return str(formats.localize(value, use_l10n=True))
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def report_csv(report: dict) -> HttpResponse:
     """The report as CSV, UTF-8 with a BOM so that Excel reads accents right.
 
@@ -171,16 +209,17 @@ def report_csv(report: dict) -> HttpResponse:
     the decimal mark, as spreadsheets expect: `;` with a decimal comma (Italian), `,` with a
     decimal point (English).
     """
-    delimiter = ";" if formats.get_format("DECIMAL_SEPARATOR") == "," else ","
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(content_type=csvexport.CONTENT_TYPE)
     name = slugify(report["cooperative"]["name"]) or "cooperative"
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="report-{name}-{stamp}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=delimiter, lineterminator="\r\n")
+    response.write(csvexport.BOM)
+    writer = csv.writer(
+        response, delimiter=csvexport.delimiter(), lineterminator=csvexport.LINE_END
+    )
 
     def row(*cells):
-        writer.writerow([_cell(cell) for cell in cells])
+        writer.writerow([csvexport.cell(cell) for cell in cells])
 
     row(_("Cooperative"), report["cooperative"]["name"])
     row(_("Tax code"), report["cooperative"]["tax_code"])

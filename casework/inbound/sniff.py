@@ -1,6 +1,6 @@
 """What a document from a message really is, read from its first bytes, never from its name.
 
-The upload checks' detector (`attachments.detect_content_type`) stays the one home of the types
+The upload checks' detector (`doctypes.detect_content_type`) stays the one home of the types
 it knows (PDF, PNG, JPEG, ZIP and the Office formats inside it, plain text); this adds what mail
 brings besides: signed envelopes (`.p7m`, DER or base64), GIF, and programs, named so that an
 executable renamed `.pdf` is reported as what it is. Nothing is decompressed: a ZIP is read as
@@ -13,7 +13,7 @@ import base64
 import binascii
 from io import BytesIO
 
-from ..attachments import TEXT, detect_content_type
+from ..doctypes import TEXT, detect_content_type
 
 PKCS7 = "application/pkcs7-mime"
 GIF = "image/gif"

@@ -15,10 +15,12 @@ from .cases import (
 )
 from .choices import PRIORITY_RANK, CaseStatus, Channel, Priority, SlaState
 from .conversation import CannedReply, CaseRead
+from .inbound import InboundEmail, Mailbox
 from .ops import Heartbeat
 from .outbox import Notification
 from .people import Consultant, Membership, Supervisor, UserProfile
 from .registry import Cooperative, Office, OutcomeCode, PracticeArea, Sector, Specialty, TriageRule
+from .views import SavedView
 
 __all__ = [
     "Attachment",
@@ -38,6 +40,8 @@ __all__ = [
     "CaseStatus.FINAL",
     "Heartbeat",
     "IdempotencyKey",
+    "InboundEmail",
+    "Mailbox",
     "Membership",
     "Message",
     "Notification",
@@ -49,6 +53,7 @@ __all__ = [
     "PracticeArea",
     "Priority",
     "Rating",
+    "SavedView",
     "Sector",
     "SlaPause",
     "SlaPolicy",

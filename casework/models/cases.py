@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -135,6 +136,13 @@ class Case(models.Model):
     )
     # The last public message or change of status (what makes a case unread for the others).
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    # Full-text search documents, kept by database triggers on PostgreSQL (migration 0018):
+    # what everyone who sees the case may find (reference, subject, description, public
+    # messages), and what only staff may (internal notes, document names). Apart, so that a
+    # member's search can never match a word of an internal note. The application never
+    # writes them: the triggers keep the row's own values whatever a save sends.
+    search_public = SearchVectorField(null=True, editable=False)
+    search_staff = SearchVectorField(null=True, editable=False)
 
     created_at = models.DateTimeField(_("opened at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -326,6 +334,9 @@ class Attachment(models.Model):
     sha256 = models.CharField(max_length=64)
     internal = models.BooleanField(_("internal"), default=False)
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    # A signed document (a CAdES .p7m, a PAdES PDF) as far as its envelope could be read: kind,
+    # inner file name, signers; empty for any other document.
+    signature = models.JSONField(_("signature"), default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -372,6 +383,10 @@ class CaseEvent(models.Model):
         SLA_AT_RISK = "sla_at_risk", _("SLA at risk")
         SLA_BREACHED = "sla_breached", _("SLA breached")
         FOLLOW_UP = "follow_up", _("Follow-up by a supervisor")
+        EMAIL_RECEIVED = "email_received", _("E-mail received")
+        ATTACHMENT_REFUSED = "attachment_refused", _("Document refused")
+        PEC_RECEIPT = "pec_receipt", _("PEC receipt")
+        MAIL_LINKED = "mail_linked", _("E-mail linked by a supervisor")
 
     # Indexed by event_case_time, which starts with it.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)

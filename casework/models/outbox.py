@@ -68,6 +68,15 @@ class Notification(models.Model):
     # taken again (its worker was killed). Still `pending` meanwhile: it is not sent yet.
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
+    # Sent from this mailbox's own SMTP server (a PEC case is answered by PEC), else the site's.
+    mailbox = models.ForeignKey(
+        "casework.Mailbox",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["-created_at"]

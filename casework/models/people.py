@@ -137,6 +137,14 @@ class UserProfile(models.Model):
     notify = models.CharField(
         _("new messages by e-mail"), max_length=8, choices=Notify.choices, default=Notify.EACH
     )
+    default_view = models.ForeignKey(
+        "casework.SavedView",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("default view of the case list"),
+    )
     timeline_order = models.CharField(
         _("timeline order"),
         max_length=8,

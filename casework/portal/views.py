@@ -11,7 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from casework import reminders
+from casework import mail_timeline, reminders
 from casework.attachments import (
     sanitize_filename,
 )
@@ -40,6 +40,7 @@ from casework.models import (
 )
 from casework.preferences import preferences_of, preferences_update
 from casework.roles import roles_of
+from casework.search import search_cases, validate_query
 from casework.selectors import (
     attachment_visible_to,
     attachments_visible_to,
@@ -157,6 +158,14 @@ def _case_list_page(request, *, switch_form=None, status=200):
     only_unread = request.GET.get("unread") == "1"
     if only_unread:
         cases = filter_unread(cases, request.user, unread=True)
+    # A search, best match first unless sorted; never the staff's words, whoever reads.
+    query, query_error = request.GET.get("q", "").strip(), None
+    try:
+        validate_query(query)
+    except ValidationError as error:
+        query_error, cases, status = error.messages[0], cases.none(), 400
+    else:
+        cases = search_cases(cases, query=query, user=request.user, staff=False)
     sort = SORT_BY_ACTIVITY if request.GET.get("sort") == SORT_BY_ACTIVITY else ""
     if sort:
         cases = cases.order_by("-last_activity_at", "-id")
@@ -176,6 +185,8 @@ def _case_list_page(request, *, switch_form=None, status=200):
             "status": chosen,
             "only_unread": only_unread,
             "sort": sort,
+            "query": query,
+            "query_error": query_error,
             "statuses": CaseStatus.choices,
             "waiting_on_us": waiting_on_us,
             "now": timezone.now(),
@@ -290,6 +301,20 @@ def _case_page(request, case: Case, *, status: int = 200, **forms):
         (event.created_at, " ".join(reminders.timeline_words(event)))
         for event in events_visible_to(request.user, case).filter(kind__in=reminders.KINDS)
     ]
+    # What came by e-mail and PEC: the cooperative's e-mails received, the documents of them
+    # refused and why, the PEC receipts of what the federation sent (staff details left out).
+    mail_events = list(
+        events_visible_to(request.user, case).filter(kind__in=mail_timeline.MEMBER_KINDS)
+    )
+    providers = mail_timeline.providers_of(mail_events)
+    mail_received = [
+        (
+            event.created_at,
+            event.get_kind_display(),
+            " ".join(mail_timeline.timeline_words(event, staff=False, providers=providers)),
+        )
+        for event in mail_events
+    ]
     # A refusal shows at the top of the page, whichever section its form is in (or is no longer
     # shown in, because the case moved on meanwhile).
     action_errors = [error for form in forms.values() for error in form.non_field_errors()]
@@ -305,6 +330,7 @@ def _case_page(request, case: Case, *, status: int = 200, **forms):
         "documents": documents,
         "rating": rating,
         "reminders_sent": reminders_sent,
+        "mail_received": mail_received,
         "now": timezone.now(),
         "reply_form": forms.get("reply_form") or ReplyForm(),
         "reopen_form": forms.get("reopen_form") or ReopenForm(),

@@ -15,7 +15,7 @@ from .closure import (
     case_reopen,
     case_resolve,
 )
-from .documents import case_attach
+from .documents import case_attach, case_attach_email
 from .intake import case_open, case_reject, case_triage, next_reference, triage_decide
 from .supervision import case_cancel, case_change_priority
 from .transition import mark_read, validate_or_400
@@ -33,6 +33,7 @@ __all__ = [
     "case_acknowledge",
     "case_assign",
     "case_attach",
+    "case_attach_email",
     "case_auto_close",
     "case_cancel",
     "case_change_priority",

@@ -79,6 +79,7 @@ def case_open(
     priority: str | None = None,
     channel: str = Channel.PORTAL,
     opened_by=None,
+    supervisor_triage: bool = False,
     at: datetime | None = None,
 ) -> Case:
     """A cooperative member opens a case; rules triage it at once when they can.
@@ -106,8 +107,12 @@ def case_open(
     subject = _text(subject, _("subject"), max_length=limits.SUBJECT)
     description = _text(description, _("description"), max_length=limits.LONG_TEXT)
 
-    decided, rule = triage_decide(
-        area=area, specialty=specialty, subject=subject, description=description
+    # `supervisor_triage`: nobody chose the area (mail to a mailbox without one), so a
+    # supervisor decides area and priority, whatever the rules of the area it is parked in say.
+    decided, rule = (
+        (None, None)
+        if supervisor_triage
+        else triage_decide(area=area, specialty=specialty, subject=subject, description=description)
     )
     case = Case(
         cooperative=cooperative,

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from casework.attachments import detect_content_type, sanitize_filename
 from casework.models import Attachment, CaseEvent
+from tests.inbound import sample
 from workflows import process
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -217,3 +218,51 @@ def test_long_names_keep_their_extension():
 
 def test_sniffer_needs_content():
     assert detect_content_type(io.BytesIO(b"")) is None
+
+
+# Signed documents (issue 15): a CAdES .p7m is accepted on every upload path and described; a
+# PAdES PDF is a PDF, described too. The samples are signed by "Mario Rossi" (make_samples.py).
+MARIO = "Mario Rossi (RSSMRA80A01H501U)"
+
+
+@pytest.mark.parametrize("name", ["verbale.pdf.p7m", "verbale_base64.pdf.p7m"])
+def test_a_p7m_is_accepted_and_described(api, member, assigned_case, name):
+    response = upload(api(member), assigned_case, name, sample(name))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["content_type"] == "application/pkcs7-mime"
+    stored = Attachment.objects.get(pk=response.json()["id"])
+    assert stored.file.name.endswith(".p7m") and stored.original_name == name
+    assert stored.signature == {
+        "kind": "cades",
+        "inner_name": name.removesuffix(".p7m"),
+        "signers": [MARIO],
+        "readable": True,
+        "problem": None,
+    }
+
+
+def test_a_damaged_p7m_is_stored_as_unreadable_with_its_reason(api, member, assigned_case):
+    response = upload(
+        api(member), assigned_case, "danneggiato.pdf.p7m", sample("danneggiato.pdf.p7m")
+    )
+
+    assert response.status_code == 201, response.content
+    signature = Attachment.objects.get(pk=response.json()["id"]).signature
+    assert signature["kind"] == "cades" and signature["readable"] is False
+    assert signature["problem"]
+
+
+def test_a_signed_pdf_is_a_pdf_described_with_its_signer(api, member, assigned_case):
+    response = upload(api(member), assigned_case, "firmato.pdf", sample("firmato_pades.pdf"))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["content_type"] == "application/pdf"
+    signature = Attachment.objects.get(pk=response.json()["id"]).signature
+    assert signature["kind"] == "pades" and signature["signers"] == [MARIO]
+
+
+def test_an_ordinary_pdf_has_no_signature(api, member, assigned_case):
+    response = upload(api(member), assigned_case, "verbale.pdf", PDF)
+
+    assert Attachment.objects.get(pk=response.json()["id"]).signature == {}

@@ -70,7 +70,7 @@ def test_a_consultant_of_another_area_gets_403_and_no_case(
     api, fiscal_consultant, member, cooperative, process_setup
 ):
     response = api(fiscal_consultant).post(
-        CASES, for_a_cooperative(cooperative, member), format="json"
+        CASES, for_a_cooperative(cooperative, member), format="json", HTTP_ACCEPT_LANGUAGE="en"
     )
 
     assert response.status_code == 403

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
@@ -35,8 +36,9 @@ def browser_as():
 
 
 @pytest.fixture
-def registry_sample(office, area, cooperative, member, consultant, supervisor):
+def registry_sample(office, area, cooperative, member, consultant, supervisor, settings, tmp_path):
     """At least one row of every model the admin shows, linked the way the services link them."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
     calendar = models.BusinessCalendar.objects.create(office=office)
     models.OpeningHours.objects.create(
         calendar=calendar, weekday=0, opens_at=time(9), closes_at=time(13)
@@ -103,6 +105,25 @@ def registry_sample(office, area, cooperative, member, consultant, supervisor):
     models.IdempotencyKey.objects.create(user=member, key="k-1", request_hash="0" * 64, case=case)
     models.CaseAccess.objects.create(user=consultant, case=case, channel="page")
     models.CaseRead.objects.create(user=consultant, case=case)
+    models.SavedView.objects.create(
+        owner=consultant, name="Le mie aperte", filters={"status": ["assigned"]}
+    )
     models.Heartbeat.objects.create(job=models.Heartbeat.Job.SLA_SWEEP, completed_at=timezone.now())
+    mailbox = models.Mailbox.objects.create(
+        name="legale", address="legale@federazione.example", kind="maildir", path="var/mail/legale"
+    )
+    models.InboundEmail.objects.create(
+        mailbox=mailbox,
+        header_message_id="sample-1@example.org",
+        status=models.InboundEmail.Status.FAILED,
+        from_address="sconosciuto@example.org",
+        subject="Richiesta",
+        raw=ContentFile(
+            b"From: sconosciuto@example.org\r\nSubject: Richiesta\r\n\r\nBuongiorno.\r\n",
+            name="sample.eml",
+        ),
+        size=62,
+        error="The message cannot be read.",
+    )
     Group.objects.create(name="Segreteria")
     return case

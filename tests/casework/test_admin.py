@@ -28,6 +28,7 @@ NOT_ADDABLE = {
     models.CaseAccess,
     models.CaseRead,
     models.Heartbeat,
+    models.InboundEmail,
 }
 
 

@@ -47,11 +47,14 @@ STAFF_ROLES = ("consultant_other_area", "supervisor_other_area")
 # By design the federation's staff may open any cooperative's report (its name and tax code);
 # the figures in it must count only the cases they may see (see the test below). Staff open
 # cases for any cooperative (`case_new`), so its form lists every cooperative and its people.
+# The staff's page of a cooperative (`cooperative`) shows its profile and people to all staff,
+# and only the cases they may see (tests/workspace/test_cooperative_page.py).
 NAME_SHOWN_TO_STAFF = (
     "report-cooperatives",
     "report-cooperative",
     "report-cooperative-csv",
     "case_new",
+    "cooperative",
 )
 
 

@@ -21,12 +21,27 @@ def _url(name, *, case_id, task_id, follow_up_id, attachment_id):
         "inbox": {},
         "queue": {},
         "case_new": {},
+        "search": {},  # the header's search box
         "task": {"task_pk": task_id},
         "claim": {"task_id": task_id},
         "release": {"task_id": task_id},
         "case": {"case_id": case_id},
         "attachment": {"case_id": case_id, "attachment_id": attachment_id},
         "follow_up": {"task_id": follow_up_id},
+        # Unmatched mail: refused before any lookup, so no e-mail needs to exist.
+        "mail": {},
+        **{
+            name: {"inbound_id": 1}
+            for name in ("mail_detail", "mail_link", "mail_discard", "mail_original")
+        },
+        # The case list, its CSV, bulk actions and saved views: refused before any lookup.
+        **{
+            name: {}
+            for name in ("cases", "cases_csv", "cases_bulk", "case_view_save", "case_view_default")
+        },
+        "case_view_delete": {"view_id": 1},
+        # A cooperative's page: refused to non-staff before any lookup.
+        "cooperative": {"pk": 1},
     }
     return reverse(f"work:{name}", kwargs=kwargs.get(name, {"case_id": case_id}))
 

@@ -164,7 +164,8 @@ def test_a_closed_case_offers_no_work(client, consultant, rated_case):
 
     html = _html(client.get(reverse("work:case", args=[rated_case.pk])))
 
-    assert _action_urls(html) == {"time", "setlang", "logout", "timeline-order"}
+    # Besides the page's chrome (language, log out, the header's search box) only time.
+    assert _action_urls(html) == {"time", "setlang", "logout", "search", "timeline-order"}
 
 
 def test_the_follow_up_page_shows_the_rating(client, area_supervisor, follow_up_task, rated_case):

@@ -2,15 +2,19 @@
 
 from django.urls import path
 
-from . import composer, intake, views
+from . import cases, composer, cooperative, intake, mail, search, views
 
 app_name = "work"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("queue/", views.queue, name="queue"),
+    # The header's search box: a reference opens its case, other words go to the case list.
+    path("search/", search.search, name="search"),
     path("tasks/<int:task_pk>/", views.task_open, name="task"),
     path("tasks/<int:task_id>/claim/", views.claim, name="claim"),
     path("tasks/<int:task_id>/release/", views.release, name="release"),
+    # The staff case list, its CSV, saved views and bulk actions (before `cases/<id>/`).
+    *cases.urlpatterns,
     path("cases/new/", intake.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_page, name="case"),
     path(
@@ -41,4 +45,11 @@ urlpatterns = [
         for mode in composer.MODES
     ),
     path("followups/<int:task_id>/", views.follow_up, name="follow_up"),
+    path("cooperatives/<int:pk>/", cooperative.cooperative_page, name="cooperative"),
+    # Unmatched mail: a supervisor links it to a cooperative (opening its case) or discards it.
+    path("mail/", mail.mail_list, name="mail"),
+    path("mail/<int:inbound_id>/", mail.mail_detail, name="mail_detail"),
+    path("mail/<int:inbound_id>/link/", mail.mail_link, name="mail_link"),
+    path("mail/<int:inbound_id>/discard/", mail.mail_discard, name="mail_discard"),
+    path("mail/<int:inbound_id>/original.eml", mail.mail_original, name="mail_original"),
 ]

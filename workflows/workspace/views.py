@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework import policy, reminders, routing
+from casework import mail_timeline, policy, reminders, routing
 from casework.audit import case_read_recorded
 from casework.downloads import document_response, preview_kind, wants_inline
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
@@ -518,6 +518,8 @@ class _Names:
     areas: dict[str, str]
     specialties: dict[int, str]
     outcomes: dict[str, str]
+    # The PEC provider of each certified e-mail (by InboundEmail id).
+    providers: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def for_events(cls, case: Case, events: list[CaseEvent]) -> _Names:
@@ -559,7 +561,7 @@ class _Names:
             ).values_list("code", "label", "area_id"):
                 if code not in outcomes or area_id == case.area_id:
                     outcomes[code] = label
-        return cls(users, areas, specialties, outcomes)
+        return cls(users, areas, specialties, outcomes, mail_timeline.providers_of(events))
 
     def user(self, username) -> str:
         return self.users.get(username, username) if username else _("nobody")
@@ -679,6 +681,9 @@ def _event_details(event: CaseEvent, names: _Names) -> list[str]:
         details.append(_label(SlaPause.Reason.choices, after["reason"]))
     elif kind in (K.WAITING_REMINDED, K.AUTO_CLOSE_WARNED):
         details.extend(reminders.timeline_words(event))
+    elif kind in mail_timeline.KINDS:
+        # The workspace's reader is staff of the case (its page is theirs only).
+        details.extend(mail_timeline.timeline_words(event, staff=True, providers=names.providers))
     if after.get("clock") in CLOCK_LABELS:
         details.append(str(CLOCK_LABELS[after["clock"]]))
     old, new = before.get("status"), after.get("status")
