@@ -209,9 +209,11 @@ def test_queries_do_not_grow_with_the_results(request, api, open_case, consultan
 
 
 def test_the_schema_documents_q_and_highlight(api):
-    schema = api().get(
-        "/api/v1/schema/", HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en"
-    ).json()
+    schema = (
+        api()
+        .get("/api/v1/schema/", HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en")
+        .json()
+    )
 
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"]}
     assert "q" in parameters
