@@ -18,8 +18,23 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+# Every case's documents from its rows: the backfill here, and the bench loader's after its COPY
+# (which loads with the triggers disabled).
+BACKFILL_SQL = r"""
+UPDATE casework_case c SET
+  search_public = sportello_case_public(c.reference, c.subject, c.description,
+    (SELECT string_agg(m.body, ' ' ORDER BY m.id) FROM casework_message m
+      WHERE m.case_id = c.id AND NOT m.internal)),
+  search_staff = sportello_case_staff(
+    (SELECT string_agg(m.body, ' ' ORDER BY m.id) FROM casework_message m
+      WHERE m.case_id = c.id AND m.internal),
+    (SELECT string_agg(a.original_name, ' ' ORDER BY a.id) FROM casework_attachment a
+      WHERE a.case_id = c.id));
 
-SQL = r"""
+"""
+
+SQL = (
+    r"""
 CREATE EXTENSION IF NOT EXISTS unaccent;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 DO $$ BEGIN
@@ -132,22 +147,15 @@ DROP TRIGGER IF EXISTS attachment_search ON casework_attachment;
 CREATE TRIGGER attachment_search AFTER INSERT OR DELETE OR UPDATE OF original_name
   ON casework_attachment FOR EACH ROW EXECUTE FUNCTION sportello_attachment_search();
 
--- The cases already there.
-UPDATE casework_case c SET
-  search_public = sportello_case_public(c.reference, c.subject, c.description,
-    (SELECT string_agg(m.body, ' ' ORDER BY m.id) FROM casework_message m
-      WHERE m.case_id = c.id AND NOT m.internal)),
-  search_staff = sportello_case_staff(
-    (SELECT string_agg(m.body, ' ' ORDER BY m.id) FROM casework_message m
-      WHERE m.case_id = c.id AND m.internal),
-    (SELECT string_agg(a.original_name, ' ' ORDER BY a.id) FROM casework_attachment a
-      WHERE a.case_id = c.id));
-
+"""
+    + BACKFILL_SQL
+    + r"""
 CREATE INDEX IF NOT EXISTS case_search_public ON casework_case USING gin (search_public);
 CREATE INDEX IF NOT EXISTS case_search_staff ON casework_case USING gin (search_staff);
 CREATE INDEX IF NOT EXISTS cooperative_name_trgm ON casework_cooperative
   USING gin (name gin_trgm_ops);
 """
+)
 
 REVERSE_SQL = r"""
 DROP TRIGGER IF EXISTS case_search_row ON casework_case;
