@@ -1,5 +1,6 @@
 """Sportello's domain model, one module per concern; every model is importable from here."""
 
+from .accounts import CaseParticipant, Invitation
 from .audit import CaseAccess, IdempotencyKey
 from .calendars import BusinessCalendar, Closure, OpeningHours, SlaPolicy
 from .cases import (
@@ -15,6 +16,8 @@ from .cases import (
 )
 from .choices import PRIORITY_RANK, CaseStatus, Channel, Priority, SlaState
 from .conversation import CannedReply, CaseRead
+from .deadlines import Deadline, DeadlineKind, DeadlineReminder, RecurringObligation
+from .hours import Estimate, ServicePlan, ServicePlanArea, TimeEntry
 from .inbound import InboundEmail, Mailbox
 from .ops import Heartbeat
 from .outbox import Notification
@@ -23,6 +26,16 @@ from .registry import Cooperative, Office, OutcomeCode, PracticeArea, Sector, Sp
 from .views import SavedView
 
 __all__ = [
+    "TimeEntry",
+    "ServicePlanArea",
+    "ServicePlan",
+    "Estimate",
+    "RecurringObligation",
+    "DeadlineReminder",
+    "DeadlineKind",
+    "Deadline",
+    "Invitation",
+    "CaseParticipant",
     "Attachment",
     "BusinessCalendar",
     "Case",

@@ -130,7 +130,12 @@ class Case(models.Model):
     rejection_reason = models.CharField(
         _("rejection reason"), max_length=20, choices=RejectionReason.choices, blank=True
     )
+    # The sum of the case's time entries (casework.models.hours.TimeEntry), kept by the service
+    # that records them so that lists and reports read one column.
     minutes_spent = models.PositiveIntegerField(_("minutes spent"), default=0)
+    # Seen only by its requester, the cooperative's legal representatives, its participants
+    # and staff of its area (casework.selectors.cases_visible_to).
+    confidential = models.BooleanField(_("confidential"), default=False)
     channel = models.CharField(
         _("channel"), max_length=8, choices=Channel.choices, default=Channel.PORTAL
     )
@@ -387,6 +392,17 @@ class CaseEvent(models.Model):
         ATTACHMENT_REFUSED = "attachment_refused", _("Document refused")
         PEC_RECEIPT = "pec_receipt", _("PEC receipt")
         MAIL_LINKED = "mail_linked", _("E-mail linked by a supervisor")
+        CONFIDENTIALITY_CHANGED = "confidentiality_changed", _("Confidentiality changed")
+        PARTICIPANT_ADDED = "participant_added", _("Participant added")
+        PARTICIPANT_REMOVED = "participant_removed", _("Participant removed")
+        DEADLINE_ADDED = "deadline_added", _("Deadline added")
+        DEADLINE_CHANGED = "deadline_changed", _("Deadline changed")
+        DEADLINE_DONE = "deadline_done", _("Deadline met")
+        DEADLINE_MISSED = "deadline_missed", _("Deadline missed")
+        DEADLINE_REMINDED = "deadline_reminded", _("Deadline reminder sent")
+        ESTIMATE_PROPOSED = "estimate_proposed", _("Estimate proposed")
+        ESTIMATE_ACCEPTED = "estimate_accepted", _("Estimate accepted")
+        ESTIMATE_DECLINED = "estimate_declined", _("Estimate declined")
 
     # Indexed by event_case_time, which starts with it.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
@@ -418,6 +434,7 @@ class SlaPause(models.Model):
     class Reason(models.TextChoices):
         INFO_REQUESTED = "info_requested", _("Waiting for information from the cooperative")
         AWAITING_CONFIRMATION = "awaiting_confirmation", _("Waiting for the cooperative to confirm")
+        ESTIMATE = "estimate", _("Waiting for the cooperative to accept an estimate")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sla_pauses")
     reason = models.CharField(_("reason"), max_length=24, choices=Reason.choices)

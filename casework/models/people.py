@@ -33,6 +33,10 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # A person who leaves a cooperative is deactivated in it, never deleted: their cases keep
+    # their requester and their history; an inactive membership grants nothing.
+    is_active = models.BooleanField(_("active"), default=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
 
     class Meta:
         ordering = ["cooperative__name"]
@@ -151,10 +155,22 @@ class UserProfile(models.Model):
         choices=TimelineOrder.choices,
         default=TimelineOrder.NEWEST,
     )
+    # The secret of the person's private calendar feed (deadlines); empty until asked for, a new
+    # one revokes the old URL.
+    calendar_token = models.CharField(
+        _("calendar feed secret"), max_length=64, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("user profile")
         verbose_name_plural = _("user profiles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar_token"],
+                condition=~Q(calendar_token=""),
+                name="profile_calendar_token_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.language})"

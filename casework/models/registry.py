@@ -51,6 +51,17 @@ class Sector(models.Model):
 
 
 class Cooperative(models.Model):
+    class Kind(models.TextChoices):
+        # The kinds the law treats apart (recurring obligations apply by kind: a social
+        # cooperative is audited every year, the others every two).
+        LABOUR = "labour", _("Production and labour")
+        SOCIAL = "social", _("Social cooperative")
+        CONSUMER = "consumer", _("Consumer")
+        HOUSING = "housing", _("Housing")
+        AGRICULTURAL = "agricultural", _("Agricultural")
+        SERVICES = "services", _("Services")
+        OTHER = "other", _("Other")
+
     class MembershipStatus(models.TextChoices):
         ACTIVE = "active", _("Active member")
         SUSPENDED = "suspended", _("Suspended")
@@ -75,6 +86,13 @@ class Cooperative(models.Model):
     joined_on = models.DateField(_("member since"), null=True, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.LABOUR)
+    # Dates recurring obligations count from (casework.models.deadlines.RecurringObligation).
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    last_audit_on = models.DateField(_("last audit (revisione) on"), null=True, blank=True)
+    statements_approved_on = models.DateField(
+        _("financial statements last approved on"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["name"]
@@ -162,6 +180,16 @@ class PracticeArea(models.Model):
         help_text=_(
             "Business days after a request for information at which the cooperative is "
             "reminded, separated by commas (e.g. 3,7); empty for none."
+        ),
+    )
+    deadline_reminder_days = models.CharField(
+        _("deadline reminders (days before)"),
+        max_length=40,
+        default="30,7,1",
+        validators=[validate_day_list],
+        help_text=_(
+            "Calendar days before a deadline at which its responsible consultant (and the "
+            "cooperative, when it is shared) are reminded, separated by commas; empty for none."
         ),
     )
     auto_close_warning_days = models.PositiveSmallIntegerField(
