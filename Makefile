@@ -84,7 +84,8 @@ clean:
 
 # Benchmarks at SIZE cases (issue 7, see bench/run.py): loads the bench database named
 # by BENCH_DATABASE_URL once, measures every scenario, writes bench/results.md and results.json.
-bench: install
+# The mail intake scenario reads a throw-away Dovecot, as the tests do.
+bench: install dovecot
 	$(BIN)/python bench/run.py --size $(SIZE)
 
 # The drills of issue 8 (tests/drills, all marked slow, so `make test` skips them): real gunicorn,

@@ -16,6 +16,7 @@ from rest_framework import serializers
 
 from casework import limits
 from casework.errors import ForbiddenError
+from casework.hours import offered_actions
 from casework.models import (
     Attachment,
     Case,
@@ -23,6 +24,7 @@ from casework.models import (
     CaseStatus,
     Channel,
     Cooperative,
+    Membership,
     Message,
     OutcomeCode,
     PracticeArea,
@@ -31,9 +33,9 @@ from casework.models import (
     Specialty,
     UserProfile,
 )
-from casework.policy import STAFF_INTAKE_CHANNELS, Action, allowed_actions
+from casework.policy import STAFF_INTAKE_CHANNELS, Action
 from casework.roles import roles_of
-from casework.selectors import MEMBER_NOTE_EVENTS, can_read_internal, is_unread
+from casework.selectors import MEMBER_NOTE_EVENTS, can_read_internal, is_unread, participants_of
 from casework.sla.clocks import clock_states
 from casework.validators import id_in, validate_id_digits
 from workflows.selectors import case_of
@@ -93,16 +95,30 @@ class AreaSerializer(serializers.ModelSerializer):
         ]
 
 
+class MyCooperativeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    role = serializers.ChoiceField(
+        choices=Membership.Role.choices,
+        help_text=_(
+            "`legal_rep` and `referent` see all the cooperative's cases (a confidential one: "
+            "only the legal representatives); a `member` sees the cases they opened or follow."
+        ),
+    )
+
+
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     full_name = serializers.CharField()
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
     email = serializers.EmailField(allow_blank=True)
     roles = serializers.ListField(
         child=serializers.CharField(),
         help_text=_("Any of `admin`, `supervisor`, `consultant`, `member`."),
     )
-    cooperatives = CooperativeBriefSerializer(many=True)
+    cooperatives = MyCooperativeSerializer(many=True)
     consultant_areas = serializers.ListField(
         child=serializers.CharField(), help_text=_("Codes of the areas I work as a consultant.")
     )
@@ -128,8 +144,10 @@ class MeSerializer(serializers.Serializer):
 
 
 class MePreferencesSerializer(serializers.Serializer):
-    """What `PATCH /me/` changes: any of my preferences; every value is checked first."""
+    """What `PATCH /me/` changes: my name, any of my preferences; every value is checked first."""
 
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     language = serializers.ChoiceField(
         choices=UserProfile._meta.get_field("language").choices, required=False
     )
@@ -146,7 +164,7 @@ class MePreferencesSerializer(serializers.Serializer):
             )
         if not attrs:
             raise serializers.ValidationError(
-                _("Give at least one of language, notify, timeline_order.")
+                _("Give at least one of first_name, last_name, language, notify, timeline_order.")
             )
         return attrs
 
@@ -216,6 +234,20 @@ class CaseStaffSerializer(serializers.Serializer):
     )
 
 
+class ParticipantSerializer(serializers.Serializer):
+    """A person who follows a case (`casework.models.CaseParticipant`)."""
+
+    id = serializers.IntegerField(source="user_id", read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, link) -> str:
+        return _person_name(link.user)
+
+
+def _person_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
 class CaseSerializer(serializers.ModelSerializer):
     cooperative = CooperativeBriefSerializer(read_only=True)
     area = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -226,6 +258,19 @@ class CaseSerializer(serializers.ModelSerializer):
     rejection_reason = serializers.CharField(
         read_only=True,
         help_text=_("`out_of_scope` or `duplicate` for a rejected case, else empty."),
+    )
+    confidential = serializers.BooleanField(
+        read_only=True,
+        help_text=_(
+            "Seen only by its requester, the cooperative's legal representatives, its "
+            "participants and staff of its area."
+        ),
+    )
+    participants = ParticipantSerializer(
+        many=True,
+        read_only=True,
+        source="participant_links",
+        help_text=_("People of the cooperative who follow the case (besides its requester)."),
     )
     sla = CaseSlaSerializer(source="*", read_only=True)
     staff = serializers.SerializerMethodField(
@@ -270,6 +315,8 @@ class CaseSerializer(serializers.ModelSerializer):
             "channel",
             "requester",
             "assignee",
+            "confidential",
+            "participants",
             "outcome",
             "resolution_summary",
             "rejection_reason",
@@ -306,7 +353,7 @@ class CaseSerializer(serializers.ModelSerializer):
     )
     def get_actions(self, case):
         user = _user_of(self.context)
-        return [] if user is None else [str(a) for a in allowed_actions(case, user)]
+        return [] if user is None else [str(a) for a in offered_actions(case, user)]
 
     def get_unread(self, case) -> bool:
         # Lists annotate it (`selectors.with_read_state`); a single case asks once.
@@ -337,6 +384,11 @@ class CaseSerializer(serializers.ModelSerializer):
             "channel": case.channel,
             "requester": _user_brief(case.requester),
             "assignee": _user_brief(case.assignee),
+            "confidential": case.confidential,
+            "participants": [
+                {"id": link.user_id, "name": _person_name(link.user)}
+                for link in participants_of(case)
+            ],
             "outcome": (
                 {"code": case.outcome.code, "label": case.outcome.label} if case.outcome else None
             ),
@@ -449,6 +501,14 @@ class CaseCreateSerializer(serializers.Serializer):
     )
     subject = serializers.CharField(max_length=limits.SUBJECT)
     description = serializers.CharField(max_length=limits.LONG_TEXT)
+    confidential = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Only the requester, the cooperative's legal representatives, the case's "
+            "participants and staff of its area will see the case (e.g. a disciplinary matter)."
+        ),
+    )
 
     def validate(self, attrs):
         user = _user_of(self.context)
@@ -535,6 +595,9 @@ class CaseCreateSerializer(serializers.Serializer):
             "subject": data["subject"],
             "description": data["description"],
         }
+        if data.get("confidential"):
+            # Only when set: the keys of cases opened before it existed keep their hash.
+            canonical["confidential"] = True
         if data["requester"] != _user_of(self.context):
             # Staff intake; a member's own case keeps the hash it always had (keys stored
             # before staff could open cases still recognise their retries).
@@ -784,7 +847,7 @@ class ResolveSerializer(serializers.Serializer):
 class RecordTimeSerializer(serializers.Serializer):
     minutes = serializers.IntegerField(min_value=1, max_value=limits.ENTRY_MINUTES)
     note = serializers.CharField(
-        required=False, allow_blank=True, max_length=limits.SHORT_NOTE, default=""
+        required=False, allow_blank=True, max_length=limits.ENTRY_NOTE, default=""
     )
 
 
@@ -846,6 +909,25 @@ class AssignSerializer(serializers.Serializer):
 
 class PrioritySerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices)
+
+
+class _RequiredBooleanField(serializers.BooleanField):
+    # DRF reads a boolean missing from a form as false; here leaving it out is an error.
+    default_empty_html = serializers.empty
+
+
+class ConfidentialSerializer(serializers.Serializer):
+    confidential = _RequiredBooleanField(
+        help_text=_("True: only its requester, legal representatives, participants and staff.")
+    )
+
+
+class ParticipantInputSerializer(serializers.Serializer):
+    user = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("Id of a person with an active membership of the case's cooperative."),
+    )
 
 
 # --- SLA and reports -----------------------------------------------------------------------
@@ -976,6 +1058,15 @@ class CooperativeReportSerializer(serializers.Serializer):
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text=_(
+            "Staff only, when two-factor sign-in is required: the 6-digit code of the "
+            "authenticator app, or one of the person's single-use recovery codes."
+        ),
+    )
 
 
 class TokenSerializer(serializers.Serializer):

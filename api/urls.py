@@ -10,6 +10,14 @@ from .views.accounts import MeView, TokenView
 from .views.areas import AreaViewSet
 from .views.case_children import AttachmentViewSet, EventViewSet, MessageViewSet
 from .views.cases import CaseViewSet
+from .views.deadlines import CaseDeadlineViewSet, DeadlineViewSet
+from .views.hours import (
+    CaseEstimateViewSet,
+    CooperativeHoursView,
+    EstimateViewSet,
+    TimeEntryViewSet,
+)
+from .views.invitations import InvitationViewSet, MemberViewSet
 from .views.sla import CooperativeReportView, SlaCaseListView, SlaSummaryView
 from .views.tasks import TaskViewSet
 
@@ -30,7 +38,26 @@ router.register(
     r"cases/(?P<case_id>[^/]+)/attachments", AttachmentViewSet, basename="case-attachment"
 )
 router.register(r"cases/(?P<case_id>[^/]+)/events", EventViewSet, basename="case-event")
+router.register(
+    r"cases/(?P<case_id>[^/]+)/deadlines", CaseDeadlineViewSet, basename="case-deadline"
+)
+router.register("deadlines", DeadlineViewSet, basename="deadline")
+router.register(
+    r"cases/(?P<case_id>[^/]+)/time-entries", TimeEntryViewSet, basename="case-time-entry"
+)
+router.register(
+    r"cases/(?P<case_id>[^/]+)/estimates", CaseEstimateViewSet, basename="case-estimate"
+)
+router.register("estimates", EstimateViewSet, basename="estimate")
 router.register("tasks", TaskViewSet, basename="task")
+router.register(
+    r"cooperatives/(?P<cooperative_id>[^/]+)/invitations",
+    InvitationViewSet,
+    basename="cooperative-invitation",
+)
+router.register(
+    r"cooperatives/(?P<cooperative_id>[^/]+)/members", MemberViewSet, basename="cooperative-member"
+)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -42,6 +69,7 @@ urlpatterns = [
         CooperativeReportView.as_view(),
         name="report-cooperative",
     ),
+    path("cooperatives/<pk>/hours/", CooperativeHoursView.as_view(), name="cooperative-hours"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -13,9 +14,10 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sportello_bench"
+BENCH_MEDIA_ROOT = Path(tempfile.gettempdir()) / "sportello-bench-uploads"
 MARKER_PREFIX = "sportello-bench "
 # Bumped whenever the loader writes different data: an older load is then redone.
-LOADER_VERSION = 7
+LOADER_VERSION = 8
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -63,17 +65,21 @@ def django_env(url: str, **extra: str) -> dict[str, str]:
             # delivered during a run and nothing is left behind for a worker to send later.
             "CELERY_BROKER_URL": "memory://",
             "DJANGO_SETTINGS_MODULE": "casework.config.settings",
+            # Documents and mail originals the write scenarios store (and remove again) stay
+            # out of the checkout.
+            "MEDIA_ROOT": os.environ.get("BENCH_MEDIA_ROOT", str(BENCH_MEDIA_ROOT)),
         }
     )
     env.update(extra)
     return env
 
 
-def manage(url: str, *args: str) -> None:
-    """Run `manage.py <args>` on the bench database, echoing its output."""
+def manage(url: str, *args: str, **env: str) -> None:
+    """Run `manage.py <args>` on the bench database, echoing its output (`env`: variables
+    changed for this command only)."""
     command = [sys.executable, str(ROOT / "manage.py"), *args]
     say(f"$ manage.py {' '.join(args)}")
-    subprocess.run(command, cwd=ROOT, env=django_env(url), check=True)
+    subprocess.run(command, cwd=ROOT, env=django_env(url, **env), check=True)
 
 
 def setup_django(url: str) -> None:

@@ -6,6 +6,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 # Statements that are transaction bookkeeping, not work: never replayed nor explained.
@@ -80,7 +81,13 @@ def replay_floor(queries: list[str], *, runs: int, warmup: int = 2) -> tuple[lis
     """
     from django.db import connection
 
-    selects = [sql for sql in work_queries(queries) if sql.lstrip()[:6].upper() == "SELECT"]
+    # The SELECTs, and the SET LOCALs among them (a planner setting for one statement), in one
+    # transaction as the request ran them.
+    selects = [
+        sql
+        for sql in queries
+        if sql.lstrip()[:6].upper() == "SELECT" or sql.lstrip().upper().startswith("SET LOCAL")
+    ]
     connection.ensure_connection()
     raw = connection.connection
     rows = 0
@@ -88,10 +95,11 @@ def replay_floor(queries: list[str], *, runs: int, warmup: int = 2) -> tuple[lis
     def run() -> None:
         nonlocal rows
         rows = 0
-        with raw.cursor() as cursor:
+        with raw.transaction(), raw.cursor() as cursor:
             for sql in selects:
                 cursor.execute(sql)
-                rows += len(cursor.fetchall())
+                if cursor.description is not None:
+                    rows += len(cursor.fetchall())
 
     return timed(run, runs=runs, warmup=warmup), rows
 
@@ -110,13 +118,17 @@ def db_times(queries: list[str]) -> dict:
 
     The best of three, summed over the request's SELECTs; the slowest-planned one is named.
     """
-    from django.db import connection
+    from django.db import connection, transaction
 
     planning = executing = 0.0
     worst = (0.0, "")
-    with connection.cursor() as cursor:
-        for sql in work_queries(queries):
-            if sql.lstrip()[:6].upper() != "SELECT":
+    # In one transaction with the request's SET LOCALs, so that each plan is the request's.
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in queries:
+            if sql.lstrip().upper().startswith("SET LOCAL"):
+                cursor.execute(sql)
+                continue
+            if _BOOKKEEPING.match(sql) or sql.lstrip()[:6].upper() != "SELECT":
                 continue
             best = None
             for _ in range(3):
@@ -165,6 +177,9 @@ def seq_scans(plan: str, tables: dict[str, int]) -> list[str]:
 
 _GROWING = (
     "casework_caseaccess",  # staff reads are recorded (GDPR): reads write too
+    "casework_caseread",  # who last opened a case: acting on one marks it read
+    "casework_inboundemail",  # mail taken in
+    "casework_attachment",  # documents, a mail's original among them
     "casework_case",
     "casework_caseevent",
     "casework_message",
@@ -209,6 +224,14 @@ class Snapshot:
 
         removed = {}
         with transaction.atomic():
+            # Files first (their rows name them), then the rows that point at cases and messages.
+            removed.update(self._files_removed())
+            with connection.cursor() as cursor:
+                for table in ("casework_inboundemail", "casework_attachment"):
+                    if table in self.max_ids:
+                        cursor.execute(f"DELETE FROM {table} WHERE id > %s", [self.max_ids[table]])
+                        if cursor.rowcount:
+                            removed[table] = cursor.rowcount
             new_cases = Case.objects.filter(id__gt=self.max_ids["casework_case"])
             removed["cases"] = new_cases.count()
             if removed["cases"]:
@@ -217,6 +240,7 @@ class Snapshot:
             with connection.cursor() as cursor:
                 for table in (
                     "casework_caseaccess",
+                    "casework_caseread",
                     "casework_caseevent",
                     "casework_message",
                     "casework_notification",
@@ -234,3 +258,63 @@ class Snapshot:
                     [(load, pk) for pk, load in self.loads],
                 )
         return removed
+
+    def _files_removed(self) -> dict[str, int]:
+        """Delete the stored files of the documents and e-mails added since the snapshot."""
+        from casework.models import Attachment, InboundEmail
+
+        removed = {}
+        for model, table, field_name in (
+            (Attachment, "casework_attachment", "file"),
+            (InboundEmail, "casework_inboundemail", "raw"),
+        ):
+            if table not in self.max_ids:
+                continue
+            count = 0
+            for row in model.objects.filter(id__gt=self.max_ids[table]).only("id", field_name):
+                stored = getattr(row, field_name)
+                if stored:
+                    stored.storage.delete(stored.name)
+                    count += 1
+            if count:
+                removed[f"{table} files"] = count
+        return removed
+
+
+@contextmanager
+def case_rows_kept(ids: list[int]):
+    """Put the given case rows back as they were after a scenario wrote on them (a message, a
+    status change, their search documents), every column but the key and the texts.
+
+    The texts are left out so that the search trigger (which fires on an UPDATE of them) stays
+    quiet and the documents come back as saved, not as it would recompute them.
+    """
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = "
+            "'casework_case' AND table_schema = current_schema() ORDER BY ordinal_position"
+        )
+        columns = [
+            name
+            for (name,) in cursor.fetchall()
+            if name not in ("id", "reference", "subject", "description")
+        ]
+        cursor.execute("DROP TABLE IF EXISTS bench_case_rows_kept")
+        cursor.execute(
+            "CREATE TEMP TABLE bench_case_rows_kept AS SELECT * FROM casework_case "
+            "WHERE id = ANY(%s)",
+            [list(ids)],
+        )
+    try:
+        yield
+    finally:
+        listed = ", ".join(f'"{name}"' for name in columns)
+        kept = ", ".join(f'k."{name}"' for name in columns)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE casework_case c SET ({listed}) = ({kept}) "
+                "FROM bench_case_rows_kept k WHERE c.id = k.id"
+            )
+            cursor.execute("DROP TABLE bench_case_rows_kept")

@@ -49,6 +49,11 @@ def table(results: list[dict]) -> str:
 def merged(path_json: Path, new: dict) -> dict:
     """The previous results with the scenarios measured again replaced (`run.py --merge`)."""
     old = json.loads(path_json.read_text())
+    if old["meta"]["size"] != new["meta"]["size"]:
+        raise SystemExit(
+            f"--merge: bench/results.json holds figures at {old['meta']['size']:,} cases, this "
+            f"run measured {new['meta']['size']:,}; run every scenario at that size instead"
+        )
     names = {row["name"] for row in new["scenarios"]}
     # Keep the table's order: re-measured rows take the place of the rows they replace.
     order = [row["name"] for row in old["scenarios"]]
@@ -168,4 +173,14 @@ _SHOWN = {
     "load_average",
     "queries_by_path",
     "db_execution_ms",
+    "query",
+    "gin_indexes",
+    "path",
+    "added_ms",
+    "trigger_ms",
+    "median_without_ms",
+    "rates",
+    "floor_rates",
+    "per_path",
+    "outcomes",
 }

@@ -8,6 +8,7 @@ Write scenarios put the database back as they found it, so runs can follow each 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -27,7 +28,20 @@ else:
 
 from bench.common import BENCH_DIR, bench_url, say, setup_django  # noqa: E402
 
-ALL = ("reads", "intake", "sweep", "concurrent", "recompute", "indexes", "business_time")
+ALL = (
+    "reads",
+    "search",
+    "staff_list",
+    "intake",
+    "search_cost",
+    "mail_maildir",
+    "mail_imap",
+    "sweep",
+    "concurrent",
+    "recompute",
+    "indexes",
+    "business_time",
+)
 
 
 def machine() -> str:
@@ -186,6 +200,9 @@ def settle() -> None:
             "viewflow_process",
             "viewflow_task_previous",
             "casework_consultant",
+            "casework_caseread",
+            "casework_attachment",
+            "casework_inboundemail",
         ):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
 
@@ -203,6 +220,11 @@ def main(argv=None) -> int:
         help="replace only the scenarios measured now in the existing results (after a fix)",
     )
     parser.add_argument("--intake-cases", type=int, default=60)
+    parser.add_argument("--mail-messages", type=int, default=60, help="messages per mail round")
+    parser.add_argument("--mail-rounds", type=int, default=3, help="timed rounds of mail intake")
+    parser.add_argument(
+        "--cost-rounds", type=int, default=4, help="rounds of 10 writes with and without triggers"
+    )
     parser.add_argument("--newly-due", type=int, default=2000)
     parser.add_argument("--sweep-runs", type=int, default=5)
     parser.add_argument("--recompute-runs", type=int, default=3)
@@ -219,6 +241,13 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     groups = set(args.only or ALL)
+    previous = BENCH_DIR / "results.json"
+    if args.merge and previous.exists():
+        size = json.loads(previous.read_text())["meta"]["size"]
+        if size != args.size:
+            parser.error(
+                f"--merge: bench/results.json holds figures at {size:,} cases, not {args.size:,}"
+            )
     started = time.monotonic()
 
     from bench.load import ensure_loaded
@@ -231,8 +260,11 @@ def main(argv=None) -> int:
 
     override_settings(ROOT_URLCONF="bench.urls").enable()
 
-    from bench import scenarios
+    from bench import finding, mail_intake, scenarios
     from bench.concurrency import concurrent
+
+    # A run stopped half-way through the search cost would have left them off.
+    finding.search_triggers(True)
 
     if args.quiet_wait:
         deadline = time.monotonic() + args.quiet_wait
@@ -361,10 +393,34 @@ def main(argv=None) -> int:
         )
     if "reads" in groups:
         say(f"  reads: removed what they recorded ({before_reads.restore()})")
+    if groups & {"search", "staff_list"}:
+        from bench.measure import Snapshot
+
+        before_finding = Snapshot.take()
+        if "search" in groups:
+            attempt("search", lambda: finding.search(cast, runs=runs, warmup=warmup))
+        if "staff_list" in groups:
+            attempt("staff case list", lambda: finding.staff_list(cast, runs=runs, warmup=warmup))
+        say(f"  finding: removed what it recorded ({before_finding.restore()})")
     if "intake" in groups:
         attempt(
             "intake",
             lambda: scenarios.intake(cast, floors, count=args.intake_cases, warmup=5),
+        )
+    if "search_cost" in groups:
+        attempt(
+            "search documents' cost",
+            lambda: finding.search_cost(cast, rounds=args.cost_rounds),
+        )
+    if "mail_maildir" in groups:
+        attempt(
+            "mail intake from a Maildir",
+            lambda: mail_intake.maildir(cast, messages=args.mail_messages, rounds=args.mail_rounds),
+        )
+    if "mail_imap" in groups:
+        attempt(
+            "mail intake from Dovecot",
+            lambda: mail_intake.imap(cast, messages=args.mail_messages, rounds=args.mail_rounds),
         )
     if "sweep" in groups:
         attempt(
@@ -389,7 +445,8 @@ def main(argv=None) -> int:
         )
     if "indexes" in groups:
         attempt("index cost", scenarios.index_cost)
-    if groups & {"intake", "sweep", "concurrent", "recompute"}:
+    writes = {"intake", "search_cost", "mail_maildir", "mail_imap", "sweep", "concurrent"}
+    if groups & (writes | {"recompute"}):
         say("vacuum analyse of what the write scenarios touched")
         settle()
 
@@ -401,6 +458,16 @@ def main(argv=None) -> int:
             "Task list, mine": "consultant queue GET /tasks/?scope=mine",
             "Task list, available": "consultant queue GET /tasks/?scope=available",
             "SLA sweep (plan only)": "SLA sweep",
+            **{
+                f"Search, {kind}, {reader}": f"search GET /cases/?q=, {kind}, {reader}"
+                for reader in ("member", "supervisor of every area")
+                for kind, _query in finding.SEARCHES
+            },
+            **{
+                f"Staff case list, {reader}": f"staff case list /work/cases/, 2 filters + sort, "
+                f"page of 50, {reader}"
+                for reader in ("supervisor of every area", "consultant")
+            },
         },
     )
     for result in results:
@@ -427,8 +494,8 @@ def main(argv=None) -> int:
     print()
     print(text)
     print()
-    for finding in findings:
-        print(f"- {finding}")
+    for line in findings:
+        print(f"- {line}")
     failed = sum(1 for r in results if r.passed is False)
     say(
         f"done in {time.monotonic() - started:,.0f} s: {len(results)} figures, {failed} missed; "

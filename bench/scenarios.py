@@ -39,7 +39,7 @@ class Result:
     def ratio(self) -> float | None:
         if self.median is None or not self.floor:
             return None
-        if self.unit in ("ops/s", "cases/s"):  # throughput: how far below the floor's rate
+        if self.unit in ("ops/s", "cases/s", "msg/s"):  # throughput: how far below the floor's
             return round(self.floor / self.median, 2)
         return round(self.median / self.floor, 2)
 
@@ -177,7 +177,8 @@ def api_read(
     result.sql = measure.work_queries(queries)
     result.queries = len(result.sql)
     result.rows = rows
-    body = responses[-1].json()
+    last = responses[-1]
+    body = last.json() if last.get("Content-Type", "").startswith("application/json") else None
     if isinstance(body, dict) and "results" in body:
         result.extra["page_items"] = len(body["results"])
         result.extra["count"] = body.get("count")

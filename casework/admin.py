@@ -11,9 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from . import models, tasks
+from .admin_people import deactivate_memberships  # also registers InvitationAdmin
 from .services.mail_intake import mail_take
+from .services.obligations import obligation_check
 from .sla.clocks import CLOCK_FIELDS
 from .validators import normalise_tax_code
 
@@ -194,7 +197,7 @@ class OfficeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(TranslationAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
 
@@ -220,13 +223,13 @@ class CooperativeAdmin(admin.ModelAdmin):
     inlines = [CooperativeMembershipInline]
 
 
-class SpecialtyInline(admin.TabularInline):
+class SpecialtyInline(TranslationTabularInline):
     model = models.Specialty
     extra = 0
     fields = ["code", "name"]
 
 
-class OutcomeCodeInline(admin.TabularInline):
+class OutcomeCodeInline(TranslationTabularInline):
     model = models.OutcomeCode
     extra = 0
     fields = ["code", "label", "is_active"]
@@ -262,7 +265,7 @@ class TriageRuleInline(admin.TabularInline):
 
 
 @admin.register(models.PracticeArea)
-class PracticeAreaAdmin(admin.ModelAdmin):
+class PracticeAreaAdmin(TranslationAdmin):
     list_display = ["name", "code", "reference_prefix", "is_active", "position"]
     list_filter = ["is_active"]
     search_fields = ["name", "code", "reference_prefix"]
@@ -275,7 +278,7 @@ class PracticeAreaAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Specialty)
-class SpecialtyAdmin(admin.ModelAdmin):
+class SpecialtyAdmin(TranslationAdmin):
     list_display = ["name", "code", "area"]
     list_filter = ["area"]
     search_fields = ["name", "code", "area__name"]
@@ -283,7 +286,7 @@ class SpecialtyAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.OutcomeCode)
-class OutcomeCodeAdmin(admin.ModelAdmin):
+class OutcomeCodeAdmin(TranslationAdmin):
     list_display = ["label", "code", "area", "is_active"]
     list_filter = ["area", "is_active"]
     search_fields = ["label", "code"]
@@ -308,8 +311,9 @@ class CannedReplyAdmin(admin.ModelAdmin):
 
 @admin.register(models.Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "cooperative", "role", "created_at"]
-    list_filter = ["role", "cooperative__office"]
+    list_display = ["user", "cooperative", "role", "created_at", "is_active", "left_at"]
+    list_filter = ["role", "is_active", "cooperative__office"]
+    actions = [deactivate_memberships]
     search_fields = [
         "user__username",
         "user__first_name",
@@ -453,6 +457,89 @@ class TriageRuleAdmin(admin.ModelAdmin):
     list_select_related = ["area", "specialty"]
 
 
+# --- Recurring obligations (casework.services.obligations) -------------------------------------
+
+
+class RecurringObligationAdminForm(forms.ModelForm):
+    cooperative_kinds = forms.MultipleChoiceField(
+        label=_("cooperative kinds"),
+        choices=models.Cooperative.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every cooperative."),
+    )
+
+    class Meta:
+        model = models.RecurringObligation
+        fields = [
+            "name",
+            "area",
+            "rule",
+            "anchor",
+            "start_date",
+            "interval_months",
+            "within_days",
+            "deadline_kind",
+            "cooperative_kinds",
+            "open_case_days_before",
+            "shared",
+            "is_active",
+            "position",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        candidate = models.RecurringObligation(
+            **{name: cleaned.get(name) for name in self.Meta.fields if name != "area"}
+        )
+        candidate.area = cleaned.get("area")
+        try:
+            obligation_check(candidate)
+        except forms.ValidationError as refused:
+            for name, messages in refused.message_dict.items():
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+        return cleaned
+
+
+@admin.register(models.RecurringObligation)
+class RecurringObligationAdmin(admin.ModelAdmin):
+    form = RecurringObligationAdminForm
+    list_display = [
+        "name",
+        "area",
+        "rule",
+        "anchor",
+        "interval_months",
+        "within_days",
+        "deadline_kind",
+        "open_case_days_before",
+        "is_active",
+    ]
+    list_filter = ["area", "rule", "deadline_kind", "is_active"]
+    search_fields = ["name"]
+    list_select_related = ["area"]
+    actions = ["generate_now"]
+
+    @admin.action(description=_("Generate their deadlines and cases now"))
+    def generate_now(self, request, queryset):
+        # In the background: a new obligation may open a case for each cooperative at once.
+        ids = list(queryset.filter(is_active=True).values_list("pk", flat=True))
+        if ids:
+            tasks.generate_obligations.delay_on_commit(obligation_ids=ids)
+        self.message_user(
+            request,
+            _(
+                "Generating the deadlines of %(count)d active obligations in the background; "
+                "`manage.py generate_obligations --dry-run` shows what a run does."
+            )
+            % {"count": len(ids)},
+            messages.SUCCESS,
+        )
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = models.OpeningHours
     formset = OpeningHoursFormSet
@@ -536,6 +623,18 @@ class RatingInline(AppendOnlyAdminMixin, admin.StackedInline):
     readonly_fields = fields
 
 
+class ParticipantInline(AppendOnlyAdminMixin, admin.TabularInline):
+    """Participants are added and removed on the case (portal, workspace, API), each an event."""
+
+    model = models.CaseParticipant
+    extra = 0
+    fields = ["user", "added_by", "created_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "added_by")
+
+
 # The clock fields, the policy and the state first.
 CASE_SLA_FIELDS = [
     "sla_policy",
@@ -611,7 +710,14 @@ class CaseAdmin(admin.ModelAdmin):
         ),
         (_("SLA"), {"fields": CASE_SLA_FIELDS, "classes": ["collapse"]}),
     ]
-    inlines = [MessageInline, AttachmentInline, SlaPauseInline, RatingInline, CaseEventInline]
+    inlines = [
+        MessageInline,
+        AttachmentInline,
+        ParticipantInline,
+        SlaPauseInline,
+        RatingInline,
+        CaseEventInline,
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         editable = set(CASE_EDITABLE_FIELDS)
@@ -938,3 +1044,87 @@ class InboundEmailAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
             % {"taken": taken, "total": len(failed)},
             level=messages.SUCCESS if taken == len(failed) else messages.WARNING,
         )
+
+
+# --- Hours: service plans, time entries, estimates ------------------------------------------
+
+
+class ServicePlanAreaInline(admin.TabularInline):
+    model = models.ServicePlanArea
+    extra = 0
+    fields = ["area", "hours_included"]
+    autocomplete_fields = ["area"]
+
+
+@admin.register(models.ServicePlan)
+class ServicePlanAdmin(admin.ModelAdmin):
+    """The hours a cooperative's membership includes in a year: in total (for every area without
+    hours of its own) and per area. What was used is on the cooperative's page and in the API."""
+
+    list_display = [
+        "cooperative",
+        "year",
+        "hours_included",
+        "effective_from",
+        "effective_until",
+        "area_hours",
+    ]
+    list_filter = ["year", "cooperative__office"]
+    search_fields = ["cooperative__name", "=cooperative__tax_code"]
+    autocomplete_fields = ["cooperative"]
+    list_select_related = ["cooperative"]
+    inlines = [ServicePlanAreaInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("areas__area")
+
+    @admin.display(description=_("hours per area"))
+    def area_hours(self, obj):
+        return ", ".join(f"{row.area.code} {row.hours_included}" for row in obj.areas.all()) or "—"
+
+
+@admin.register(models.TimeEntry)
+class TimeEntryAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """Time entries are recorded and corrected on the case (workspace, API): the sum on the case
+    and the events follow them there, so here they are read only."""
+
+    list_display = ["case", "consultant", "day", "minutes", "billable", "estimate"]
+    list_filter = ["billable", "day", "case__area"]
+    search_fields = ["=case__reference", "case__cooperative__name", "consultant__username"]
+    list_select_related = ["case", "consultant", "estimate"]
+    date_hierarchy = "day"
+
+
+@admin.register(models.Estimate)
+class EstimateAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
+    """Estimates move their case (it waits on the cooperative): proposed and answered on the case
+    only, so here they are read only."""
+
+    list_display = ["case", "minutes", "status", "proposed_by", "proposed_at", "answered_at"]
+    list_filter = ["status"]
+    search_fields = ["=case__reference", "case__cooperative__name"]
+    list_select_related = ["case", "proposed_by"]
+
+
+class DeadlineReminderInline(admin.TabularInline):
+    model = models.DeadlineReminder
+    extra = 0
+    fields = ["days_before", "sent_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Deadline)
+class DeadlineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Deadlines are added, changed and marked done on their case (workspace, API), where the
+    date is computed and each change is an event; the reminders sent are listed below each."""
+
+    list_display = ["due_on", "title", "case", "cooperative", "area", "responsible", "status"]
+    list_filter = ["status", "kind", "area", "shared"]
+    search_fields = ["=case__reference", "title", "cooperative__name", "responsible__username"]
+    list_select_related = ["case", "cooperative", "area", "responsible"]
+    date_hierarchy = "due_on"
+    inlines = [DeadlineReminderInline]

@@ -9,21 +9,17 @@ that area's cases. Each function runs a fixed number of queries whatever the num
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 
-from django.db.models import Avg, Count, IntegerField, Q, QuerySet, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Case, CaseEvent, CaseStatus, Cooperative, Membership, SlaState
+from .models import Case, CaseStatus, Cooperative, Membership, SlaState, TimeEntry
 from .reports import cooperatives_for_report, ratings_of
 from .roles import roles_of
 from .selectors import staff_cases_of, with_read_state
 
 RECENT_CASES = 20
-# The events that carry minutes of consulting: a time entry, and the minutes of a resolution.
-MINUTES_EVENTS = (CaseEvent.Kind.TIME_RECORDED, CaseEvent.Kind.RESOLVED)
 ROLE_ORDER = {role: position for position, role in enumerate(Membership.Role.values)}
 
 
@@ -35,10 +31,22 @@ def cooperative_for_staff(user, pk: int) -> Cooperative | None:
     return cooperatives_for_report(user).select_related("office", "sector").filter(pk=pk).first()
 
 
+def cooperatives_known_to(user) -> QuerySet[Cooperative]:
+    """The cooperatives whose existence `user` may know of (and whose people page they may ask
+    for): every one for staff, those they act for (any role, active) for members. Whether they
+    may manage its people is `policy.may_manage_people`: a 403, where an unknown one is a 404."""
+    roles = roles_of(user)
+    if roles.is_staff_role:
+        return Cooperative.objects.all()
+    return Cooperative.objects.filter(id__in=roles.cooperative_ids)
+
+
 def people_of(cooperative: Cooperative) -> list[Membership]:
     """Who acts for the cooperative (one query): legal representatives first, then referents,
-    then members, each by name."""
-    memberships = Membership.objects.filter(cooperative=cooperative).select_related("user")
+    then members, each by name; those who left it are on its People page only."""
+    memberships = Membership.objects.filter(cooperative=cooperative, is_active=True).select_related(
+        "user"
+    )
     return sorted(
         memberships,
         key=lambda m: (
@@ -64,12 +72,6 @@ def recent_cases(user, cooperative: Cooperative, *, limit: int = RECENT_CASES) -
     return list(with_read_state(cases, user).order_by("-created_at", "-id")[:limit])
 
 
-def _year_start(today: date) -> datetime:
-    return timezone.make_aware(
-        datetime.combine(today.replace(month=1, day=1), time.min), timezone.get_current_timezone()
-    )
-
-
 def _average(value) -> int | float | None:
     """Rounded to two places; a whole average reads "4", not "4.0"."""
     if value is None:
@@ -83,8 +85,8 @@ def cooperative_figures(user, cooperative: Cooperative, *, today: date | None = 
     calendar year, ratings: over the cases `user` sees as staff (three queries).
 
     The open and breached counts are the dashboard's (`reports.open_case_counts`: an open
-    status, the stored SLA state). The year's minutes are read from the time entries (the
-    minutes recorded, and those of each resolution) made since 1 January, local time: a case's
+    status, the stored SLA state). The year's minutes are those of the time entries dated
+    since 1 January (the minutes recorded, and those of each resolution): a case's
     `minutes_spent` is its all-time total and says nothing of when the time was spent.
     """
     today = today or timezone.localdate()
@@ -95,11 +97,9 @@ def cooperative_figures(user, cooperative: Cooperative, *, today: date | None = 
         open=Count("id", filter=open_),
         breached=Count("id", filter=open_ & Q(sla_state=SlaState.BREACHED)),
     )
-    minutes = CaseEvent.objects.filter(
-        case__in=cases.values("id"),
-        kind__in=MINUTES_EVENTS,
-        created_at__gte=_year_start(today),
-    ).aggregate(minutes=Sum(Cast(KT("after__minutes"), IntegerField()), default=0))["minutes"]
+    minutes = TimeEntry.objects.filter(
+        case__in=cases.values("id"), day__gte=today.replace(month=1, day=1), day__lte=today
+    ).aggregate(minutes=Sum("minutes", default=0))["minutes"]
     ratings = ratings_of(cases).aggregate(average=Avg("score"), count=Count("id"))
     return {
         **counts,

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,211 +16,43 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import federation
 from .mailboxes import maildir_create, maildir_path
 from .models import (
-    BusinessCalendar,
     CannedReply,
-    Closure,
     Consultant,
     Cooperative,
     Mailbox,
     Membership,
     Office,
-    OpeningHours,
-    OutcomeCode,
     PracticeArea,
-    Priority,
     Sector,
-    SlaPolicy,
-    Specialty,
     Supervisor,
-    TriageRule,
 )
 from .validators import partita_iva_check_digit
 
 DEMO_PASSWORD = "sportello-demo"
 SEED = 2026
-ROME = ZoneInfo("Europe/Rome")
 
 # --- The data ------------------------------------------------------------------------------------
 
-# code, name, main city, the provincial tax office digits of a local partita IVA, other towns.
-OFFICES = [
-    ("BO", "Bologna", "Bologna", "037", ["Imola", "Casalecchio di Reno", "San Lazzaro di Savena"]),
-    ("MO", "Modena", "Modena", "036", ["Carpi", "Sassuolo", "Mirandola"]),
-    ("RE", "Reggio Emilia", "Reggio Emilia", "035", ["Correggio", "Scandiano", "Guastalla"]),
-    ("PR", "Parma", "Parma", "034", ["Fidenza", "Collecchio", "Langhirano"]),
-    ("PC", "Piacenza", "Piacenza", "033", ["Fiorenzuola d'Arda", "Castel San Giovanni"]),
-    ("FE", "Ferrara", "Ferrara", "038", ["Cento", "Comacchio", "Codigoro"]),
-    ("RA", "Ravenna", "Ravenna", "039", ["Faenza", "Lugo", "Cervia"]),
-    ("FC", "Forlì-Cesena", "Forlì", "040", ["Cesena", "Cesenatico", "Savignano sul Rubicone"]),
-    ("RN", "Rimini", "Rimini", "099", ["Riccione", "Santarcangelo di Romagna", "Cattolica"]),
-]
+# The registry (offices and their calendars, sectors, practice areas with their specialties,
+# outcomes, triage rules and SLA policies) is described once, in deploy/federation.example.yaml,
+# and loaded by casework.federation; what follows is the rest of the demo.
 
-OPENING_HOURS = [(time(9, 0), time(13, 0)), (time(14, 0), time(18, 0))]
-WORKING_WEEKDAYS = range(0, 5)
-# Christmas Eve and New Year's Eve afternoons: (month, day, reason).
-AFTERNOON_CLOSURES = [
-    (12, 24, "Vigilia di Natale: chiuso il pomeriggio"),
-    (12, 31, "San Silvestro: chiuso il pomeriggio"),
-]
-
-SECTORS = [
-    ("agrifood", "Agroalimentare"),
-    ("social", "Cooperative sociali"),
-    ("production", "Produzione e servizi"),
-    ("retail", "Consumo e dettaglio"),
-    ("housing", "Abitanti"),
-    ("culture", "Cultura, turismo e comunicazione"),
-]
-
-
-@dataclass(frozen=True)
-class AreaData:
-    code: str
-    name: str
-    prefix: str
-    description: str
-    usual_documents: str
-    specialties: list[tuple[str, str]]
-    outcomes: list[tuple[str, str]]
-    # (keyword, specialty code, priority): at least one of keyword and specialty.
-    triage_rules: list[tuple[str, str | None, str]]
-
-
-COMMON_OUTCOMES = [
-    ("opinion_issued", "Parere rilasciato"),
-    ("filing_done", "Pratica depositata"),
-    ("referred_outside", "Inviato a professionista esterno"),
-    ("not_in_scope", "Fuori ambito"),
-]
-
-AREAS = [
-    AreaData(
-        code="legal",
-        name="Legale",
-        prefix="LEG",
-        description="Consulenza legale su statuti, contratti, appalti e contenzioso.",
-        usual_documents=(
-            "Statuto e atto costitutivo vigenti; visura camerale aggiornata; contratti o atti "
-            "oggetto della richiesta; corrispondenza con la controparte."
-        ),
-        specialties=[
-            ("company_law", "Diritto societario cooperativo"),
-            ("contracts", "Contratti e convenzioni"),
-            ("public_procurement", "Appalti pubblici"),
-            ("debt_recovery", "Contenzioso e recupero crediti"),
-            ("privacy", "Privacy e protezione dei dati"),
-        ],
-        outcomes=[*COMMON_OUTCOMES, ("document_drafted", "Atto o contratto redatto")],
-        triage_rules=[
-            ("urgente", None, Priority.URGENT),
-            ("sfratto", None, Priority.URGENT),
-            ("", "public_procurement", Priority.HIGH),
-        ],
-    ),
-    AreaData(
-        code="fiscal",
-        name="Fiscale e tributario",
-        prefix="FIS",
-        description="Bilancio, IVA, agevolazioni delle cooperative e rapporti con il fisco.",
-        usual_documents=(
-            "Ultimo bilancio approvato; dichiarazioni fiscali dell'ultimo anno; avvisi, cartelle "
-            "o comunicazioni dell'Agenzia delle Entrate; registri IVA se pertinenti."
-        ),
-        specialties=[
-            ("financial_statements", "Bilancio e adempimenti contabili"),
-            ("vat", "IVA e fatturazione elettronica"),
-            ("coop_tax_relief", "Agevolazioni fiscali per le cooperative"),
-            ("member_refunds", "Ristorni ai soci"),
-            ("tax_disputes", "Accertamenti e contenzioso tributario"),
-        ],
-        outcomes=[*COMMON_OUTCOMES, ("calculation_provided", "Calcolo o simulazione fornita")],
-        triage_rules=[
-            ("accertamento", None, Priority.URGENT),
-            ("scadenza", None, Priority.HIGH),
-            ("", "tax_disputes", Priority.HIGH),
-        ],
-    ),
-    AreaData(
-        code="startup",
-        name="Avvio d'impresa",
-        prefix="STA",
-        description="Costituzione di nuove cooperative, business plan, bandi e workers buyout.",
-        usual_documents=(
-            "Idea progettuale o bozza di business plan; elenco dei soci fondatori con codice "
-            "fiscale; preventivi degli investimenti; bando di riferimento, se c'è."
-        ),
-        specialties=[
-            ("incorporation", "Costituzione della cooperativa"),
-            ("business_plan", "Business plan"),
-            ("funding", "Finanziamenti e bandi"),
-            ("workers_buyout", "Workers buyout"),
-        ],
-        outcomes=[
-            *COMMON_OUTCOMES,
-            ("cooperative_incorporated", "Cooperativa costituita"),
-            ("business_plan_delivered", "Business plan consegnato"),
-        ],
-        triage_rules=[
-            ("scadenza", None, Priority.HIGH),
-            ("", "workers_buyout", Priority.HIGH),
-        ],
-    ),
-    AreaData(
-        code="hr",
-        name="Lavoro e risorse umane",
-        prefix="LAV",
-        description="Contratti di lavoro, soci lavoratori, paghe, sicurezza e ispezioni.",
-        usual_documents=(
-            "CCNL applicato e regolamento interno dei soci lavoratori; buste paga e contratti "
-            "interessati; verbali di ispezione o contestazioni ricevute."
-        ),
-        specialties=[
-            ("employment_contracts", "Contratti di lavoro e CCNL"),
-            ("worker_members", "Soci lavoratori e regolamento interno"),
-            ("payroll", "Paghe e contributi"),
-            ("workplace_safety", "Salute e sicurezza sul lavoro"),
-            ("labour_inspections", "Ispezioni e vertenze"),
-        ],
-        outcomes=[*COMMON_OUTCOMES, ("dispute_settled", "Vertenza conciliata")],
-        triage_rules=[
-            ("ispezione", None, Priority.URGENT),
-            ("licenziamento", None, Priority.HIGH),
-            ("", "labour_inspections", Priority.HIGH),
-        ],
-    ),
-    AreaData(
-        code="training",
-        name="Formazione",
-        prefix="FOR",
-        description="Formazione obbligatoria, fondi interprofessionali e percorsi per i soci.",
-        usual_documents=(
-            "Piano formativo o fabbisogni rilevati; elenco dei partecipanti previsti; avviso del "
-            "fondo interprofessionale di riferimento; attestati già conseguiti."
-        ),
-        specialties=[
-            ("safety_training", "Formazione obbligatoria sulla sicurezza"),
-            ("training_funds", "Fondi interprofessionali"),
-            ("management_training", "Formazione manageriale"),
-            ("cooperative_governance", "Governance e cultura cooperativa"),
-        ],
-        outcomes=[*COMMON_OUTCOMES, ("course_delivered", "Corso erogato")],
-        triage_rules=[
-            ("urgente", None, Priority.HIGH),
-            ("scadenza", None, Priority.HIGH),
-        ],
-    ),
-]
-
-# priority: (first response, resolution) in business minutes.
-SLA_TARGETS = {
-    Priority.URGENT: (60, 960),
-    Priority.HIGH: (120, 1920),
-    Priority.NORMAL: (240, 4800),
-    Priority.LOW: (480, 9600),
+# Per office code: the provincial tax office digits of a local partita IVA, the towns other
+# than the office's city where its cooperatives are.
+OFFICE_TOWNS = {
+    "BO": ("037", ["Imola", "Casalecchio di Reno", "San Lazzaro di Savena"]),
+    "MO": ("036", ["Carpi", "Sassuolo", "Mirandola"]),
+    "RE": ("035", ["Correggio", "Scandiano", "Guastalla"]),
+    "PR": ("034", ["Fidenza", "Collecchio", "Langhirano"]),
+    "PC": ("033", ["Fiorenzuola d'Arda", "Castel San Giovanni"]),
+    "FE": ("038", ["Cento", "Comacchio", "Codigoro"]),
+    "RA": ("039", ["Faenza", "Lugo", "Cervia"]),
+    "FC": ("040", ["Cesena", "Cesenatico", "Savignano sul Rubicone"]),
+    "RN": ("099", ["Riccione", "Santarcangelo di Romagna", "Cattolica"]),
 }
-SLA_WARNING_PERCENT = 75
 
 # name, short slug (usernames, e-mails), office, sector, membership status.
 COOPERATIVES = [
@@ -269,6 +99,16 @@ COOPERATIVES = [
     ("Fattorie della Valconca Soc. Coop. Agricola", "valconca", "RN", "agrifood", "active"),
 ]
 
+# The kind the law treats a demo cooperative as (its recurring obligations follow it), by sector.
+KIND_BY_SECTOR = {
+    "agrifood": Cooperative.Kind.AGRICULTURAL,
+    "social": Cooperative.Kind.SOCIAL,
+    "production": Cooperative.Kind.LABOUR,
+    "retail": Cooperative.Kind.CONSUMER,
+    "housing": Cooperative.Kind.HOUSING,
+    "culture": Cooperative.Kind.SERVICES,
+}
+
 # The accounts of the contract (README, DESIGN "Demo data"): username -> practice area code.
 CONTRACT_CONSULTANTS = {
     "consulente.legale": "legal",
@@ -312,6 +152,9 @@ CONTRACT_MEMBERS = [
     ("socio.beta", ["beta"], Membership.Role.LEGAL_REPRESENTATIVE),
     ("socio.multi", ["alfa", "beta"], Membership.Role.REFERENT),
 ]
+# An ordinary member of Alfa: sees the cases they opened or follow, not a confidential one of
+# socio.alfa. Created after everyone else, so that the names drawn for the others stay theirs.
+ORDINARY_MEMBER = ("socio.alfa2", "alfa", Membership.Role.MEMBER)
 
 FIRST_NAMES = [
     "Giulia", "Marco", "Francesca", "Luca", "Chiara", "Alessandro", "Sara", "Matteo", "Elena",
@@ -381,6 +224,28 @@ def _label(model) -> str:
     return model._meta.label_lower
 
 
+def _labels(models) -> list[str]:
+    return [_label(model) for model in models]
+
+
+class DemoRefused(Exception):
+    """Demo data (with its published password and its administrator) outside development."""
+
+
+def refuse_outside_development() -> None:
+    """Demo accounts share a published password and one is a superuser: they belong in a
+    development checkout (DEBUG on, as `make run` sets it) or the test suite, never on a
+    server. A production's first administrator is made with `createsuperuser`."""
+    if not (settings.DEBUG or settings.TESTING):
+        raise DemoRefused(
+            _(
+                "The demo data is for development only and DEBUG is off: nothing was written. "
+                "Create the first administrator with `manage.py createsuperuser` and load the "
+                "federation with `manage.py load_federation FILE`."
+            )
+        )
+
+
 def demo_tax_code(slug: str, tax_office: str) -> str:
     """A valid, stable partita IVA for a demo cooperative (same slug, same number, every run)."""
     serial = int(hashlib.sha256(slug.encode()).hexdigest(), 16) % 10**7
@@ -391,100 +256,15 @@ def demo_tax_code(slug: str, tax_office: str) -> str:
 # --- The steps -----------------------------------------------------------------------------------
 
 
-def _seed_offices(tally: Tally, today: date) -> dict[str, Office]:
-    offices = {}
-    for code, name, city, _tax_office, _towns in OFFICES:
-        office, _created = _get_or_create(
-            tally,
-            Office,
-            code=code,
-            defaults={"name": name, "city": city, "email": f"sportello.{code.lower()}@example.org"},
-        )
-        offices[code] = office
-        calendar, _created = _get_or_create(
-            tally,
-            BusinessCalendar,
-            office=office,
-            defaults={"observe_national_holidays": True, "observe_patron_day": True},
-        )
-        for weekday in WORKING_WEEKDAYS:
-            for opens_at, closes_at in OPENING_HOURS:
-                _get_or_create(
-                    tally,
-                    OpeningHours,
-                    calendar=calendar,
-                    weekday=weekday,
-                    opens_at=opens_at,
-                    defaults={"closes_at": closes_at},
-                )
-        for year in (today.year, today.year + 1):
-            for month, day, reason in AFTERNOON_CLOSURES:
-                _get_or_create(
-                    tally,
-                    Closure,
-                    calendar=calendar,
-                    starts_at=datetime(year, month, day, 13, 0, tzinfo=ROME),
-                    defaults={
-                        "ends_at": datetime(year, month, day, 18, 0, tzinfo=ROME),
-                        "reason": reason,
-                    },
-                )
-    return offices
-
-
-def _seed_sectors(tally: Tally) -> dict[str, Sector]:
-    return {
-        code: _get_or_create(tally, Sector, code=code, defaults={"name": name})[0]
-        for code, name in SECTORS
-    }
-
-
-def _seed_areas(tally: Tally) -> dict[str, PracticeArea]:
-    areas = {}
-    for position, data in enumerate(AREAS, start=1):
-        area, _created = _get_or_create(
-            tally,
-            PracticeArea,
-            code=data.code,
-            defaults={
-                "name": data.name,
-                "reference_prefix": data.prefix,
-                "description": data.description,
-                "usual_documents": data.usual_documents,
-                "position": position,
-            },
-        )
-        areas[data.code] = area
-        specialties = {
-            code: _get_or_create(tally, Specialty, area=area, code=code, defaults={"name": name})[0]
-            for code, name in data.specialties
-        }
-        for code, label in data.outcomes:
-            _get_or_create(tally, OutcomeCode, area=area, code=code, defaults={"label": label})
-        for priority, (first_response, resolution) in SLA_TARGETS.items():
-            _get_or_create(
-                tally,
-                SlaPolicy,
-                area=area,
-                priority=priority,
-                defaults={
-                    "first_response_minutes": first_response,
-                    "resolution_minutes": resolution,
-                    "warning_percent": SLA_WARNING_PERCENT,
-                },
-            )
-        for position_in_area, (keyword, specialty_code, priority) in enumerate(
-            data.triage_rules, start=1
-        ):
-            _get_or_create(
-                tally,
-                TriageRule,
-                area=area,
-                keyword=keyword,
-                specialty=specialties[specialty_code] if specialty_code else None,
-                defaults={"priority": priority, "position": position_in_area},
-            )
-    return areas
+def _seed_federation(tally: Tally, today: date) -> None:
+    """The registry of deploy/federation.example.yaml: what is missing is added, nothing altered."""
+    summary = federation.load(
+        federation.read(federation.EXAMPLE_FILE), update_existing=False, today=today
+    )
+    for label, counts in summary.counts.items():
+        tally.labels.setdefault(label, summary.names[label])
+        tally.created[label] += counts["created"]
+        tally.found[label] += counts["unchanged"] + counts["updated"]
 
 
 # Canned replies of the composer: (area code or None for every area, language, title, text).
@@ -546,16 +326,41 @@ def _seed_canned_replies(tally: Tally, areas: dict[str, PracticeArea]) -> None:
         )
 
 
+def _registry_dates(slug: str, joined_on: date, kind: str, today: date) -> dict[str, date]:
+    """When a demo cooperative was founded, last audited and last approved its statements: the
+    dates its recurring obligations count from. Drawn from a source of their own per cooperative,
+    so that the draws of the rest of the demo stay what they always were."""
+    rng = random.Random(f"{SEED}:{slug}")
+    founded_on = joined_on - timedelta(days=rng.randint(0, 5 * 365))
+    # Audits every year for social cooperatives, every two for the others: some come due soon.
+    audit_every = 365 if kind == Cooperative.Kind.SOCIAL else 730
+    last_audit_on = today - timedelta(days=rng.randint(audit_every // 3, audit_every - 20))
+    # Financial statements are approved in spring, for the year before.
+    approved = date(today.year, rng.choice([4, 5, 6]), rng.randint(1, 28))
+    if approved > today:
+        approved = approved.replace(year=today.year - 1)
+    return {
+        "founded_on": founded_on,
+        "last_audit_on": max(last_audit_on, founded_on),
+        "statements_approved_on": approved,
+    }
+
+
 def _seed_cooperatives(
-    tally: Tally, rng: random.Random, offices: dict[str, Office], sectors: dict[str, Sector]
+    tally: Tally,
+    rng: random.Random,
+    offices: dict[str, Office],
+    sectors: dict[str, Sector],
+    today: date,
 ) -> dict[str, Cooperative]:
-    office_data = {code: (city, tax_office, towns) for code, _n, city, tax_office, towns in OFFICES}
     cooperatives = {}
     for name, slug, office_code, sector_code, status in COOPERATIVES:
-        city, tax_office, towns = office_data[office_code]
+        city = offices[office_code].city
+        tax_office, towns = OFFICE_TOWNS[office_code]
         # Drawn on every run, created or not, so that each cooperative always gets the same values.
         town = rng.choice([city, city, *towns])
         joined_on = date(rng.randint(1970, 2023), rng.randint(1, 12), rng.randint(1, 28))
+        kind = KIND_BY_SECTOR[sector_code]
         cooperative, _created = _get_or_create(
             tally,
             Cooperative,
@@ -568,6 +373,8 @@ def _seed_cooperatives(
                 "joined_on": joined_on,
                 "city": town,
                 "email": f"segreteria.{slug}@example.org",
+                "kind": kind,
+                **_registry_dates(slug, joined_on, kind, today),
             },
         )
         cooperatives[slug] = cooperative
@@ -692,6 +499,14 @@ def _seed_people(
                 cooperative=cooperatives[slug],
                 defaults={"role": role},
             )
+    username, slug, role = ORDINARY_MEMBER
+    _get_or_create(
+        tally,
+        Membership,
+        user=people.user(username),
+        cooperative=cooperatives[slug],
+        defaults={"role": role},
+    )
 
 
 # --- Entry points --------------------------------------------------------------------------------
@@ -703,38 +518,24 @@ def seed_registry(*, stdout=None, reset_passwords: bool = False) -> dict[str, di
     Returns, per model label ("casework.office", "auth.user", ...), how many rows were created,
     found already there and (passwords only, with `reset_passwords`) updated.
     """
+    refuse_outside_development()
     rng = random.Random(SEED)
     tally = Tally()
     today = timezone.localdate()
     with transaction.atomic():
-        offices = _seed_offices(tally, today)
-        _say(
-            stdout,
-            _("Offices and calendars"),
-            tally.line([_label(m) for m in (Office, BusinessCalendar, OpeningHours, Closure)]),
-        )
-        sectors = _seed_sectors(tally)
-        _say(stdout, _("Sectors"), tally.line([_label(Sector)]))
-        areas = _seed_areas(tally)
+        _seed_federation(tally, today)
+        offices = {office.code: office for office in Office.objects.all()}
+        sectors = {sector.code: sector for sector in Sector.objects.all()}
+        areas = {area.code: area for area in PracticeArea.objects.all()}
+        _say(stdout, _("Offices and calendars"), tally.line(_labels(federation.OFFICE_MODELS)))
+        _say(stdout, _("Sectors"), tally.line(_labels(federation.SECTOR_MODELS)))
         _seed_canned_replies(tally, areas)
         _say(
             stdout,
             _("Practice areas"),
-            tally.line(
-                [
-                    _label(m)
-                    for m in (
-                        PracticeArea,
-                        Specialty,
-                        OutcomeCode,
-                        SlaPolicy,
-                        TriageRule,
-                        CannedReply,
-                    )
-                ]
-            ),
+            tally.line(_labels([*federation.AREA_MODELS, CannedReply])),
         )
-        cooperatives = _seed_cooperatives(tally, rng, offices, sectors)
+        cooperatives = _seed_cooperatives(tally, rng, offices, sectors, today)
         _say(stdout, _("Cooperatives"), tally.line([_label(Cooperative)]))
         _seed_people(
             tally,

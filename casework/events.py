@@ -347,17 +347,31 @@ def attachment_added(
 
 
 def time_recorded(
-    case: Case, *, actor: User | None, minutes: int, total: int, note: str, at: datetime
+    case: Case,
+    *,
+    actor: User | None,
+    minutes: int,
+    total: int,
+    note: str,
+    at: datetime,
+    entries: list[int] | None = None,
+    beyond_plan: int = 0,
+    change: str | None = None,
 ) -> CaseEvent:
-    """Minutes spent on the case, and the case's total after them."""
-    return _build(
-        case,
-        Kind.TIME_RECORDED,
-        actor=actor,
-        after={"minutes": minutes, "total": total},
-        note=note,
-        at=at,
-    )
+    """Minutes spent on the case, and the case's total after them.
+
+    `entries` are the time entries written (their ids; one entry may be split between the plan
+    and an accepted estimate), `beyond_plan` the minutes of them recorded against an estimate.
+    A change of an entry (`change`: `changed` or `deleted`) records the difference in `minutes`.
+    """
+    after: dict = {"minutes": minutes, "total": total}
+    if entries is not None:
+        after["entries"] = entries
+    if beyond_plan:
+        after["beyond_plan"] = beyond_plan
+    if change is not None:
+        after["change"] = change
+    return _build(case, Kind.TIME_RECORDED, actor=actor, after=after, note=note, at=at)
 
 
 def info_requested(
@@ -375,6 +389,56 @@ def info_provided(
     """The cooperative answered, the message `message`."""
     return _status_change(
         case, Kind.INFO_PROVIDED, actor=actor, old_status=old_status, at=at, message=message
+    )
+
+
+# Estimates of work beyond the cooperative's service plan (`casework.services.hours`).
+
+
+def estimate_proposed(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    estimate: int,
+    minutes: int,
+    note: str,
+    at: datetime,
+) -> CaseEvent:
+    """The consultant proposed the estimate `estimate` (its id) of `minutes`: the case waits."""
+    return _status_change(
+        case,
+        Kind.ESTIMATE_PROPOSED,
+        actor=actor,
+        old_status=old_status,
+        note=note,
+        at=at,
+        estimate=estimate,
+        minutes=minutes,
+    )
+
+
+def estimate_answered(
+    case: Case,
+    *,
+    actor: User | None,
+    old_status: str,
+    estimate: int,
+    minutes: int,
+    accepted: bool,
+    note: str,
+    at: datetime,
+) -> CaseEvent:
+    """The cooperative accepted (or declined) the estimate: the case is back with the consultant."""
+    return _status_change(
+        case,
+        Kind.ESTIMATE_ACCEPTED if accepted else Kind.ESTIMATE_DECLINED,
+        actor=actor,
+        old_status=old_status,
+        note=note,
+        at=at,
+        estimate=estimate,
+        minutes=minutes,
     )
 
 
@@ -463,6 +527,114 @@ def auto_close_warned(case: Case, *, closes_at: datetime, at: datetime) -> CaseE
     return _build(case, Kind.AUTO_CLOSE_WARNED, after=after, at=at)
 
 
+# Deadlines on the case (`casework.services.deadlines`, `casework.deadline_reminders`).
+
+#: What every deadline event keeps in `after`: the deadline (its id), its title, kind, due date
+#: (ISO), whether it is shared with the cooperative, who is responsible (a username, or None) and
+#: its status (`deadline_status`: `status` is the case's in every event). A reminder adds
+#: `days_before` and `recipients` (how many people it reached).
+DEADLINE_AFTER = ("deadline", "title", "kind", "due_on", "shared", "responsible", "deadline_status")
+DEADLINE_REMINDED_AFTER = (*DEADLINE_AFTER, "days_before", "recipients")
+#: What a change of a deadline may keep in `before` (the old values of what changed) and, with
+#: the new values, in `after` beside the `DEADLINE_AFTER` keys.
+DEADLINE_CHANGE_KEYS = (
+    "title",
+    "kind",
+    "trigger_date",
+    "term_days",
+    "term_months",
+    "due_on",
+    "shared",
+    "responsible",
+    "deadline_status",
+    "note",
+)
+
+
+def _day(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _deadline_after(deadline, **more) -> dict:
+    """A deadline as its events keep it (`DEADLINE_AFTER`), then what a kind adds."""
+    return {
+        "deadline": deadline.pk,
+        "title": deadline.title,
+        "kind": deadline.kind,
+        "due_on": _day(deadline.due_on),
+        "shared": deadline.shared,
+        "responsible": deadline.responsible.username if deadline.responsible_id else None,
+        "deadline_status": deadline.status,
+        **more,
+    }
+
+
+def deadline_added(case: Case, *, actor: User | None, deadline, at: datetime) -> CaseEvent:
+    """A deadline was added to the case (`deadline`, a saved `Deadline`)."""
+    after = _keyed(DEADLINE_AFTER, _deadline_after(deadline))
+    return _build(case, Kind.DEADLINE_ADDED, actor=actor, after=after, at=at)
+
+
+def deadline_changed(
+    case: Case, *, actor: User | None, deadline, old: Mapping, at: datetime
+) -> CaseEvent:
+    """The deadline changed: `old` holds the previous values of the `DEADLINE_CHANGE_KEYS` that
+    changed (a reopening is a change of `deadline_status`); `after` the new ones, beside the
+    deadline."""
+    unknown = set(old) - set(DEADLINE_CHANGE_KEYS)
+    if unknown:
+        raise TypeError(f"not keys of a deadline change: {sorted(unknown)}")
+    current = {
+        "title": deadline.title,
+        "kind": deadline.kind,
+        "trigger_date": _day(deadline.trigger_date),
+        "term_days": deadline.term_days,
+        "term_months": deadline.term_months,
+        "due_on": _day(deadline.due_on),
+        "shared": deadline.shared,
+        "responsible": deadline.responsible.username if deadline.responsible_id else None,
+        "deadline_status": deadline.status,
+        "note": deadline.note,
+    }
+    changed = [key for key in DEADLINE_CHANGE_KEYS if key in old]
+    return _build(
+        case,
+        Kind.DEADLINE_CHANGED,
+        actor=actor,
+        before={key: _day(old[key]) for key in changed},
+        after={**_deadline_after(deadline), **{key: current[key] for key in changed}},
+        at=at,
+    )
+
+
+def deadline_done(
+    case: Case, *, actor: User | None, deadline, old_status: str, at: datetime
+) -> CaseEvent:
+    """The deadline was met (marked done), from `old_status` (open, or missed: done late)."""
+    after = _keyed(DEADLINE_AFTER, _deadline_after(deadline))
+    before = {"deadline_status": old_status}
+    return _build(case, Kind.DEADLINE_DONE, actor=actor, before=before, after=after, at=at)
+
+
+def deadline_missed(case: Case, *, deadline, at: datetime) -> CaseEvent:
+    """The deadline's day passed and it was not done: Sportello marked it missed (no actor)."""
+    after = _keyed(DEADLINE_AFTER, _deadline_after(deadline))
+    before = {"deadline_status": "open"}
+    return _build(case, Kind.DEADLINE_MISSED, before=before, after=after, at=at)
+
+
+def deadline_reminded(
+    case: Case, *, deadline, days_before: int, recipients: int, at: datetime
+) -> CaseEvent:
+    """Sportello reminded the responsible person (and the cooperative, when shared) of the
+    deadline, `days_before` calendar days before it; `recipients` people were written to."""
+    after = _keyed(
+        DEADLINE_REMINDED_AFTER,
+        _deadline_after(deadline, days_before=days_before, recipients=recipients),
+    )
+    return _build(case, Kind.DEADLINE_REMINDED, after=after, at=at)
+
+
 # A supervisor's moves.
 
 
@@ -499,6 +671,43 @@ def cancelled(
 def follow_up(case: Case, *, actor: User | None, note: str, at: datetime) -> CaseEvent:
     """A supervisor's follow-up of a low rating."""
     return _build(case, Kind.FOLLOW_UP, actor=actor, note=note, at=at)
+
+
+# Who sees and follows the case (`casework.services.sharing`).
+
+#: A participant event keeps who (their user id and username) in `after`.
+PARTICIPANT_AFTER = ("participant", "username")
+
+
+def confidentiality_changed(
+    case: Case, *, actor: User | None, old_confidential: bool, confidential: bool, at: datetime
+) -> CaseEvent:
+    """The case became confidential (seen only by its requester, the legal representatives,
+    its participants and staff of its area), or stopped being so."""
+    return _build(
+        case,
+        Kind.CONFIDENTIALITY_CHANGED,
+        actor=actor,
+        before={"confidential": old_confidential},
+        after={"confidential": confidential},
+        at=at,
+    )
+
+
+def participant_added(
+    case: Case, *, actor: User | None, participant: int, username: str, at: datetime
+) -> CaseEvent:
+    """A person of the cooperative now follows the case."""
+    after = _keyed(PARTICIPANT_AFTER, {"participant": participant, "username": username})
+    return _build(case, Kind.PARTICIPANT_ADDED, actor=actor, after=after, at=at)
+
+
+def participant_removed(
+    case: Case, *, actor: User | None, participant: int, username: str, at: datetime
+) -> CaseEvent:
+    """A person stopped following the case."""
+    before = _keyed(PARTICIPANT_AFTER, {"participant": participant, "username": username})
+    return _build(case, Kind.PARTICIPANT_REMOVED, actor=actor, before=before, at=at)
 
 
 # The SLA clocks.

@@ -12,5 +12,9 @@ SHORT_NOTE = 2_000
 CODE = 40
 #: The minutes one time entry may record (a working day at most).
 ENTRY_MINUTES = 24 * 60
-#: The minutes a resolution may add at once.
-RESOLUTION_MINUTES = 100_000
+#: What a time entry's note may say (its column's length).
+ENTRY_NOTE = 500
+#: The minutes a resolution may add at once: they are one time entry of the day it is resolved.
+RESOLUTION_MINUTES = ENTRY_MINUTES
+#: The minutes one estimate of work beyond a cooperative's plan may ask for (100 hours).
+ESTIMATE_MINUTES = 100 * 60

@@ -19,6 +19,10 @@ from .models import Case, Notification, UserProfile
 # to the message in the same transaction are listed. Every other kind (status changes, requests
 # for information, resolutions, SLA alerts) is sent at once, whatever the person chose.
 MESSAGE_KINDS = frozenset({"message_from_staff", "message_from_cooperative", "mention"})
+# The e-mails that carry a single-use secret (an invitation's link, a password reset's): the
+# outbox forgets their text once the mail server took it, so the database keeps no working link
+# (an invitation stores only its link's SHA-256; `casework.services.invitations`).
+SECRET_KINDS = frozenset({"invitation", "password_reset"})
 
 
 def language_of(user) -> str:

@@ -16,7 +16,18 @@ from django.db import transaction
 from django.db.models import Q
 
 from .mail import MESSAGE_KINDS, latest_message_ids, new_message_id, preferences_of, render
-from .models import Case, Channel, InboundEmail, Membership, Message, Notification, UserProfile
+from .models import (
+    Case,
+    CaseParticipant,
+    Channel,
+    InboundEmail,
+    Membership,
+    Message,
+    Notification,
+    UserProfile,
+)
+from .policy import sees_case
+from .roles import roles_of, roles_of_all
 
 DELIVERY_TASK = "casework.tasks.deliver_notifications"
 
@@ -76,7 +87,9 @@ def notify_all(mails: Iterable[Mail]) -> None:
     e-mail of each case to each reader (for threading) in one more, rows in one INSERT.
 
     A reader who chose the daily digest gets the e-mails about messages (`MESSAGE_KINDS`) as
-    `held` rows for `casework.digest`; everything else is sent at once.
+    `held` rows for `casework.digest`; everything else is sent at once. Nobody is e-mailed
+    about a case they may not see (`policy.sees_case`: a colleague's case, a confidential one,
+    a cooperative they left), whoever the caller named.
     """
     addressed = []
     for mail in mails:
@@ -86,6 +99,8 @@ def notify_all(mails: Iterable[Mail]) -> None:
             for u in mail.recipients
             if u is not None and u.email and u.is_active and u.pk != author_id
         }
+        if mail.case is not None:
+            users = readers_of(mail.case, users)
         if users:
             addressed.append((mail, users))
     if not addressed:
@@ -128,6 +143,43 @@ def notify_all(mails: Iterable[Mail]) -> None:
     # Imported, after commit; `robust`: a broker that is down must not fail the change that queued
     # the rows (it is committed), and the periodic delivery picks them up.
     transaction.on_commit(deliver_soon, robust=True)
+
+
+def readers_of(case: Case, users) -> set:
+    """Of `users`, those who see `case` now (`policy.sees_case`): their roles in one query
+    (kept on each user object), who follows the case in one more when a person of its
+    cooperative is among them."""
+    users = set(users)
+    roles_of_all(users)
+    roles = {user: roles_of(user) for user in users}
+    participants = None
+    if any(r.is_member_of(case.cooperative_id) for r in roles.values()):
+        prefetched = getattr(case, "_prefetched_objects_cache", {}).get("participant_links")
+        links = (
+            CaseParticipant.objects.filter(case_id=case.pk).only("user_id")
+            if prefetched is None
+            else prefetched
+        )
+        participants = frozenset(link.user_id for link in links)
+    return {user for user, r in roles.items() if sees_case(case, r, participants=participants)}
+
+
+def withdraw_unseen(case: Case) -> int:
+    """Drop the e-mails of the case not yet sent (waiting, or held for a digest) to people who
+    no longer see it: the case became confidential, or someone stopped following it. A row a
+    delivery run has already claimed is left to it. Returns how many were dropped."""
+    waiting = Notification.objects.filter(
+        case=case,
+        status__in=[Notification.Status.PENDING, Notification.Status.HELD],
+        claimed_at__isnull=True,
+        recipient__isnull=False,
+    ).select_related("recipient")
+    rows = list(waiting)
+    readers = readers_of(case, {row.recipient for row in rows})
+    unseen = [row.pk for row in rows if row.recipient not in readers]
+    if unseen:
+        Notification.objects.filter(pk__in=unseen).delete()
+    return len(unseen)
 
 
 def _pec_mailboxes(addressed) -> dict[tuple[int, int], int]:
@@ -194,10 +246,11 @@ def mentioned_usernames(text: str) -> set[str]:
 def notify_message(*, message: Message, from_staff: bool) -> None:
     """Tell the other side of the conversation about a message (the services call it).
 
-    A public message of staff reaches the requester and the cooperative's people who wrote on
-    the case; one of the cooperative reaches the assignee, or the area's supervisors while
-    nobody holds the case. An internal note reaches only the colleagues it mentions who may see
-    the case, never a member of the cooperative: it is never e-mailed to the cooperative.
+    A public message of staff reaches the requester, the participants and the cooperative's
+    people who wrote on the case; one of the cooperative reaches the assignee, or the area's
+    supervisors while nobody holds the case. An internal note reaches only the colleagues it
+    mentions who may see the case, never a member of the cooperative: it is never e-mailed to
+    the cooperative.
     """
     case = message.case
     if message.internal:
@@ -243,13 +296,17 @@ def notify_document(*, attachment, from_staff: bool) -> None:
 
 
 def _cooperative_side(case: Case) -> list:
-    """The requester and the cooperative's people who wrote a public message on the case."""
+    """The requester, the participants and the cooperative's people who wrote a public message
+    on the case (of whom `notify_all` keeps those who still see it)."""
     wrote = Q(
         case_messages__case=case,
         case_messages__internal=False,
         memberships__cooperative_id=case.cooperative_id,
     )
-    return list(get_user_model().objects.filter(Q(pk=case.requester_id) | wrote).distinct())
+    follows = Q(participations__case=case)
+    return list(
+        get_user_model().objects.filter(Q(pk=case.requester_id) | wrote | follows).distinct()
+    )
 
 
 def _supervisors_of(case: Case) -> list:

@@ -20,6 +20,7 @@ from . import presenters
 from .inbound.classify import OWN_HEADER
 from .mail import (
     MESSAGE_KINDS,
+    SECRET_KINDS,
     case_thread_id,
     delivery_message_id,
     languages_of,
@@ -261,7 +262,8 @@ def _record_sent(row: Notification, *, token, counts) -> None:
         sent_at=timezone.now(),
         attempts=models.F("attempts") + 1,
         subject=row.subject,
-        body=row.body,
+        # A sent link to set a password is not kept (`SECRET_KINDS`).
+        body="" if row.kind in SECRET_KINDS else row.body,
         header_message_id=row.header_message_id,
         in_reply_to=row.in_reply_to,
         claimed_at=None,

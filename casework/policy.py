@@ -11,7 +11,7 @@ so a button is shown exactly when the service would accept the action.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ConflictError, ForbiddenError
-from .models import Case, CaseStatus, Channel
+from .models import Case, CaseStatus, Channel, Membership
 from .roles import Roles, roles_of
 
 S = CaseStatus
@@ -50,6 +50,12 @@ class Action(StrEnum):
     ATTACH_INTERNAL = "attach_internal"
     FOLLOW_UP = "follow_up"
     OPEN_ON_BEHALF = "open_on_behalf"
+    PROPOSE_ESTIMATE = "propose_estimate"
+    ACCEPT_ESTIMATE = "accept_estimate"
+    DECLINE_ESTIMATE = "decline_estimate"
+    MANAGE_DEADLINES = "manage_deadlines"
+    CHANGE_CONFIDENTIALITY = "change_confidentiality"
+    MANAGE_PARTICIPANTS = "manage_participants"
 
 
 class Who(StrEnum):
@@ -60,8 +66,15 @@ class Who(StrEnum):
     HOLDER = "holder"  # the consultant holding the case, only (a supervisor reassigns instead)
     AREA_STAFF = "area_staff"  # a consultant or supervisor of the area (the queue's people)
     STAFF = "staff"  # staff of this case: its supervisors, the area's consultants, the assignee
-    MEMBER = "member"  # a member of the case's cooperative
-    PARTY = "party"  # staff of this case or a member of its cooperative
+    MEMBER = "member"  # a person of the case's cooperative who sees it (`sees_as_member`)
+    PARTY = "party"  # staff of this case or a person of its cooperative who sees it
+    # Staff of this case, or a legal representative of its cooperative.
+    STAFF_OR_LEGAL_REP = "staff_or_legal_rep"
+    # Staff of this case, its requester, or a legal representative or referent who sees it.
+    SHARER = "sharer"
+    # Its requester, or a legal representative or referent of its cooperative who sees it: who
+    # answers for the cooperative (an estimate of work beyond its plan).
+    DECIDER = "decider"
     SPORTELLO = "sportello"  # Sportello itself (a scheduled task), never a person
 
 
@@ -135,8 +148,46 @@ RULES: dict[Action, Rule] = {
     ),
     Action.RECORD_TIME: Rule(
         Who.STAFF,
+        # Work often ends after the case closed (the last letter, the filing): still recorded.
         frozenset({*S.OPEN, S.CLOSED}),
         refusal=(_("No time can be recorded on a cancelled or rejected case."), "case_final"),
+    ),
+    # Work beyond the cooperative's service plan (`services.hours`): the case waits on the
+    # cooperative, its SLA paused, until someone who answers for it accepts or declines.
+    Action.PROPOSE_ESTIMATE: Rule(
+        Who.ASSIGNEE,
+        frozenset({S.ASSIGNED}),
+        S.WAITING,
+        refusal=(
+            _("An estimate is proposed on a case being worked on, not on one %(status)s."),
+            "not_assigned",
+        ),
+    ),
+    Action.ACCEPT_ESTIMATE: Rule(
+        Who.DECIDER,
+        frozenset({S.WAITING}),
+        S.ASSIGNED,
+        refusal=(_("No estimate waits for an answer on this case."), "no_pending_estimate"),
+        forbidden=_(
+            "Only the requester, or the cooperative's legal representative or referent, may "
+            "answer an estimate."
+        ),
+        # Offered by the pending estimate (its page, `/estimates/{id}/`): a case also waits for
+        # information, which these do not answer.
+        listed=False,
+    ),
+    Action.DECLINE_ESTIMATE: Rule(
+        Who.DECIDER,
+        frozenset({S.WAITING}),
+        S.ASSIGNED,
+        refusal=(_("No estimate waits for an answer on this case."), "no_pending_estimate"),
+        forbidden=_(
+            "Only the requester, or the cooperative's legal representative or referent, may "
+            "answer an estimate."
+        ),
+        # Offered by the pending estimate (its page, `/estimates/{id}/`): a case also waits for
+        # information, which these do not answer.
+        listed=False,
     ),
     Action.REQUEST_INFO: Rule(Who.ASSIGNEE, frozenset({S.ASSIGNED}), S.WAITING),
     Action.PROVIDE_INFO: Rule(
@@ -190,6 +241,32 @@ RULES: dict[Action, Rule] = {
             "Only a consultant or supervisor of the area may open a case for a cooperative."
         ),
     ),
+    # Whether only its requester, the cooperative's legal representatives, its participants
+    # and staff of the area see the case (`Roles.member_cases`), in any status.
+    Action.CHANGE_CONFIDENTIALITY: Rule(
+        Who.STAFF_OR_LEGAL_REP,
+        frozenset(S),
+        forbidden=_(
+            "Only the federation's staff of this area or the cooperative's legal "
+            "representative may change whether the case is confidential."
+        ),
+    ),
+    # Who follows the case besides its requester: people of the same cooperative.
+    Action.MANAGE_PARTICIPANTS: Rule(
+        Who.SHARER,
+        frozenset(S),
+        forbidden=_(
+            "Only the requester, the cooperative's legal representative or referent, or the "
+            "federation's staff of this area may change who follows the case."
+        ),
+    ),
+    # Add, change, mark done or reopen a deadline of the case (`services.deadlines`), in any
+    # status: a term that runs on after the case closed is still met or missed.
+    Action.MANAGE_DEADLINES: Rule(
+        Who.STAFF,
+        frozenset(S),
+        forbidden=_("Only the federation's staff of this case may manage its deadlines."),
+    ),
 }
 
 # How a case reaches staff who open it on a cooperative's behalf; `portal` and `api` are the
@@ -214,6 +291,9 @@ _FORBIDDEN = {
     Who.STAFF: _("Only the federation's staff of this area may do this."),
     Who.MEMBER: _("Only a member of the cooperative may do this."),
     Who.PARTY: _("You cannot write on this case."),
+    Who.STAFF_OR_LEGAL_REP: _("Only staff of this area or the legal representative may do this."),
+    Who.SHARER: _("You cannot change who follows this case."),
+    Who.DECIDER: _("Only the requester or the cooperative's legal representative may do this."),
     Who.SPORTELLO: _("Only Sportello itself does this."),
 }
 
@@ -224,6 +304,14 @@ def is_staff_of(case: Case, roles: Roles) -> bool:
         roles.is_consultant
         and (case.assignee_id == roles.user_id or roles.works_area(case.area_id))
     )
+
+
+def sees_case(case: Case, roles: Roles, *, participants: Collection[int] | None = None) -> bool:
+    """Whether these roles see the case: `selectors.cases_visible_to` for one case (staff of
+    it, or a person of its cooperative as `Roles.sees_as_member` says; `participants`, the ids
+    of who follows it, when already read). Who may act for the cooperative, and who is
+    e-mailed about the case, follow it."""
+    return is_staff_of(case, roles) or roles.sees_as_member(case, participants=participants)
 
 
 def _is(who: Who, case: Case, roles: Roles) -> bool:
@@ -238,9 +326,19 @@ def _is(who: Who, case: Case, roles: Roles) -> bool:
     if who is Who.STAFF:
         return is_staff_of(case, roles)
     if who is Who.MEMBER:
-        return roles.is_member_of(case.cooperative_id)
+        return roles.sees_as_member(case)
     if who is Who.PARTY:
-        return is_staff_of(case, roles) or roles.is_member_of(case.cooperative_id)
+        return is_staff_of(case, roles) or roles.sees_as_member(case)
+    if who is Who.STAFF_OR_LEGAL_REP:
+        return is_staff_of(case, roles) or roles.is_legal_rep_of(case.cooperative_id)
+    if who is Who.DECIDER:
+        owns = case.requester_id is not None and case.requester_id == roles.user_id
+        return (owns or roles.sees_all_cases_of(case.cooperative_id)) and roles.sees_as_member(case)
+    if who is Who.SHARER:
+        if is_staff_of(case, roles):
+            return True
+        owns = case.requester_id is not None and case.requester_id == roles.user_id
+        return (owns or roles.sees_all_cases_of(case.cooperative_id)) and roles.sees_as_member(case)
     return False
 
 
@@ -285,6 +383,32 @@ def check_condition(action: Action, case: Case, *, at) -> None:
         raise refusal
 
 
+def may_change_time_entry(entry, case: Case, roles: Roles, *, today) -> bool:
+    """A time entry is changed or deleted by its author on the day they recorded it, or by a
+    supervisor of the case's area at any time (the billing of a period is theirs to correct)."""
+    if roles.supervises_area(case.area_id):
+        return True
+    return (
+        entry.consultant_id is not None
+        and entry.consultant_id == roles.user_id
+        and is_staff_of(case, roles)
+        and timezone.localdate(entry.created_at) == today
+    )
+
+
+def check_change_time_entry(entry, case: Case, actor, *, today) -> Roles:
+    """Refuse (403) whoever may not change or delete this time entry now."""
+    roles = roles_of(actor)
+    if not may_change_time_entry(entry, case, roles, today=today):
+        raise ForbiddenError(
+            _(
+                "A time entry is changed by its author on the day it was recorded, or by a "
+                "supervisor of the area."
+            )
+        )
+    return roles
+
+
 def may_decide_mail(roles: Roles, mailbox) -> bool:
     """Unmatched mail (`InboundEmail`) is linked or discarded by a supervisor of its mailbox's
     area, or by one of every area (the only ones for a mailbox without an area)."""
@@ -300,6 +424,69 @@ def check_decide_mail(actor, mailbox) -> Roles:
         raise ForbiddenError(
             _("Only a supervisor of this mailbox's area may decide on its unmatched e-mail.")
         )
+    return roles
+
+
+# --- The people of a cooperative ---------------------------------------------------------------
+# Not actions on a case (`RULES` is for cases): inviting people to a cooperative and removing
+# them from it. Staff (consultants of any area, supervisors, administrators) serve every
+# cooperative; inside one, its legal representatives and referents manage its people, except that
+# only a legal representative (or staff) invites or removes a legal representative. A plain
+# member manages nobody. Whether the cooperative is known at all (404) is
+# `cooperatives.cooperatives_known_to`; these say who may act on one they know of (403).
+
+
+class PeopleAction(StrEnum):
+    INVITE = "invite"  # invite a person, resend or revoke their invitation
+    REMOVE_MEMBER = "remove_member"  # deactivate a membership (never a deletion)
+
+
+PEOPLE_MANAGER_ROLES = frozenset({Membership.Role.LEGAL_REPRESENTATIVE, Membership.Role.REFERENT})
+
+_PEOPLE_FORBIDDEN = {
+    PeopleAction.INVITE: _(
+        "Only the cooperative's legal representatives and referents, or the federation's staff, "
+        "may invite people to it."
+    ),
+    PeopleAction.REMOVE_MEMBER: _(
+        "Only the cooperative's legal representatives and referents, or the federation's staff, "
+        "may remove people from it."
+    ),
+}
+_LEGAL_REP_FORBIDDEN = {
+    PeopleAction.INVITE: _(
+        "Only a legal representative of the cooperative, or the federation's staff, may invite "
+        "a legal representative."
+    ),
+    PeopleAction.REMOVE_MEMBER: _(
+        "Only a legal representative of the cooperative, or the federation's staff, may remove "
+        "a legal representative."
+    ),
+}
+
+
+def may_manage_people(roles: Roles, cooperative_id: int) -> bool:
+    """Whether these roles see and manage the people and invitations of the cooperative."""
+    return roles.is_staff_role or roles.role_in(cooperative_id) in PEOPLE_MANAGER_ROLES
+
+
+def may_act_on_people(roles: Roles, cooperative_id: int, *, role: str) -> bool:
+    """Whether these roles may invite (or remove) a person with `role` in the cooperative."""
+    if roles.is_staff_role:
+        return True
+    mine = roles.role_in(cooperative_id)
+    if mine == Membership.Role.LEGAL_REPRESENTATIVE:
+        return True
+    return mine == Membership.Role.REFERENT and role != Membership.Role.LEGAL_REPRESENTATIVE
+
+
+def check_people_action(action: PeopleAction, actor, *, cooperative_id: int, role: str) -> Roles:
+    """Refuse (403) whoever may not take `action` on a person with `role` in the cooperative."""
+    roles = roles_of(actor)
+    if not may_manage_people(roles, cooperative_id):
+        raise ForbiddenError(_PEOPLE_FORBIDDEN[action])
+    if not may_act_on_people(roles, cooperative_id, role=role):
+        raise ForbiddenError(_LEGAL_REP_FORBIDDEN[action])
     return roles
 
 
@@ -347,15 +534,22 @@ __all__ = [
     "STAFF_INTAKE_CHANNELS",
     "TRANSITIONS",
     "Action",
+    "PeopleAction",
     "Rule",
     "Who",
     "allowed_actions",
     "check_actor",
+    "check_change_time_entry",
     "check_condition",
     "check_decide_mail",
+    "check_people_action",
     "check_state",
     "is_staff_of",
     "may_act",
+    "may_change_time_entry",
+    "may_act_on_people",
     "may_decide_mail",
+    "may_manage_people",
+    "sees_case",
     "state_allows",
 ]

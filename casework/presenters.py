@@ -61,14 +61,42 @@ def when_words(instant: datetime, *, now: datetime | None = None) -> SafeString:
     return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
 
 
+def day_words(instant: datetime) -> SafeString:
+    """The local day of an instant in words ("1 dicembre 2026"), for what already happened."""
+    local = timezone.localtime(instant)
+    text = formats.date_format(local, "DATE_FORMAT")
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
+
+
 def _phrase(
-    template_text: str, instant: datetime | None, now: datetime, *, otherwise: str
+    template_text: str,
+    instant: datetime | None,
+    now: datetime,
+    *,
+    otherwise: str,
+    past: bool = False,
 ) -> SafeString:
     if instant is None:
         return format_html("{}", otherwise)
-    # The sentence is translated as a whole; only the instant is markup.
+    # The sentence is translated as a whole; only the instant is markup. What is over is said by
+    # its day ("Closed on 1 December 2026"), never "Closed on today at 22:51".
     before, _sep, after = template_text.partition("%(when)s")
-    return format_html("{}{}{}", before, when_words(instant, now=now), after)
+    when = day_words(instant) if past else when_words(instant, now=now)
+    return format_html("{}{}{}", before, when, after)
+
+
+# The SLA state in the cooperative's words (the staff's "SLA breached" means nothing to it).
+MEMBER_SLA_LABELS = {
+    SlaState.ON_TRACK: gettext_lazy("on time"),
+    SlaState.AT_RISK: gettext_lazy("due soon"),
+    SlaState.BREACHED: gettext_lazy("late"),
+    SlaState.PAUSED: gettext_lazy("paused"),
+    SlaState.MET: gettext_lazy("answered in time"),
+}
+
+
+def member_sla_label(state: str) -> str:
+    return str(MEMBER_SLA_LABELS.get(state, ""))
 
 
 def sla_words(case: Case, now: datetime | None = None) -> SafeString:
@@ -90,7 +118,9 @@ def sla_words(case: Case, now: datetime | None = None) -> SafeString:
             CaseStatus.CANCELLED: _("Cancelled on %(when)s"),
             CaseStatus.REJECTED: _("Not accepted on %(when)s"),
         }
-        return _phrase(texts[status], case.closed_at, now, otherwise=case.get_status_display())
+        return _phrase(
+            texts[status], case.closed_at, now, otherwise=case.get_status_display(), past=True
+        )
     states = clock_states(case, now=now)
     if case.first_response_at is None:
         state, due = states["first_response"], case.first_response_due_at

@@ -2,7 +2,8 @@
 
 When they fall due, on the office calendar of the case's cooperative:
 - reminder n (of the area's `waiting_reminders`, e.g. 3 and 7) when the office opens on the
-  n-th business day after the day the case started waiting (its open `info_requested` pause);
+  n-th business day after the day the case started waiting (its open `info_requested` pause,
+  or its open `estimate` pause: an estimate of work beyond the plan still to be answered);
 - the warning when the office opens on the `auto_close_warning_days`-th business day before the
   day the resolved case closes by itself (`Case.confirmation_due_at`, the end of a business
   day); none when that day is not after the resolution (the resolution's e-mail said it).
@@ -33,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import events, notifications
+from .hours import pending_estimate
 from .models import Case, CaseEvent, CaseStatus, Message, PracticeArea, SlaPause
 from .models.registry import parse_day_list
 from .sla import clocks
@@ -43,6 +45,8 @@ Kind = CaseEvent.Kind
 #: The events of this module: e-mails to the cooperative, so its members see them on the case.
 KINDS = (Kind.WAITING_REMINDED, Kind.AUTO_CLOSE_WARNED)
 BATCH = 500
+# The waits on the cooperative that it is reminded of: a question, and an estimate to answer.
+WAITING_REASONS = (SlaPause.Reason.INFO_REQUESTED, SlaPause.Reason.ESTIMATE)
 # A warning falls at least its business days before the closing, and business days are never
 # fewer than calendar days; this much more covers the holidays and closures in between (the
 # office's August weeks). A closing further away than that is looked at once it comes closer,
@@ -155,7 +159,7 @@ def _waiting_candidates(reminders: dict[int, tuple[int, ...]], now: datetime) ->
         ) & Q(last_sent__lt=days[-1])
     pauses = (
         SlaPause.objects.filter(
-            reason=SlaPause.Reason.INFO_REQUESTED,
+            reason__in=WAITING_REASONS,
             ended_at__isnull=True,
             case__status=CaseStatus.WAITING,
             case__requester__is_active=True,
@@ -219,7 +223,7 @@ def _remind(*, case_id: int, pause_id: int, reminder: int, now: datetime) -> boo
     if case is None:
         return False
     pause = SlaPause.objects.filter(
-        pk=pause_id, case=case, reason=SlaPause.Reason.INFO_REQUESTED, ended_at__isnull=True
+        pk=pause_id, case=case, reason__in=WAITING_REASONS, ended_at__isnull=True
     ).first()
     if pause is None:
         return False
@@ -233,26 +237,29 @@ def _remind(*, case_id: int, pause_id: int, reminder: int, now: datetime) -> boo
     requester = case.requester
     if requester is None or not requester.is_active or not requester.email:
         return False
-    # The question is the public message that started the wait; internal notes never go out.
-    question = (
-        Message.objects.filter(case=case, internal=False, created_at__lte=pause.started_at)
-        .order_by("-created_at", "-id")
-        .values_list("body", flat=True)
-        .first()
-    )
     events.record(
         events.waiting_reminded(case, reminder=reminder, waiting_since=pause.started_at, at=now)
     )
+    context = {"waiting_since": pause.started_at, "reminder": reminder}
+    if pause.reason == SlaPause.Reason.ESTIMATE:
+        # What the cooperative is asked to accept: the estimate, not a question.
+        kind = "estimate_reminder"
+        context["estimate"] = pending_estimate(case)
+    else:
+        kind = "waiting_reminder"
+        # The question is the public message that started the wait; internal notes never go out.
+        context["question"] = (
+            Message.objects.filter(case=case, internal=False, created_at__lte=pause.started_at)
+            .order_by("-created_at", "-id")
+            .values_list("body", flat=True)
+            .first()
+        ) or ""
     notifications.notify(
         case=case,
         recipients=[requester],
-        kind="waiting_reminder",
+        kind=kind,
         dedupe=f"waiting_reminder:{case.pk}:{pause.pk}:{reminder}",
-        context={
-            "question": question or "",
-            "waiting_since": pause.started_at,
-            "reminder": reminder,
-        },
+        context=context,
     )
     return True
 

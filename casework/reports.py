@@ -8,6 +8,8 @@ these figures are computed; the API serializes what it returns.
 
 from __future__ import annotations
 
+import statistics
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -22,10 +24,11 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncWeek
 from django.db.models.lookups import Lookup
 from django.utils import timezone
 
+from .i18n import localized
 from .models import (
     Case,
     CaseStatus,
@@ -46,6 +49,9 @@ COMPLIANCE_DAYS = 90
 BACKLOG_DAYS = 30
 TREND_DAYS = 7
 TOP_COOPERATIVES = 8
+TREND_WEEKS = 12
+LOW_RATING = 2  # scores up to this one are shown to supervisors with their comment
+LOW_RATINGS_SHOWN = 10
 
 OPEN = Q(status__in=CaseStatus.OPEN)
 RESOLVED = Q(status__in=CaseStatus.RESOLUTION_REACHED, resolved_at__isnull=False)
@@ -133,14 +139,41 @@ def can_see_dashboard(user) -> bool:
     return roles.supervises_all or roles.is_supervisor
 
 
-def scoped_cases(user) -> QuerySet[Case]:
-    """The cases a supervisor watches: every case, or those of the areas they supervise."""
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard's filters narrow its figures to (each None: no filter), and the period
+    its flow figures count (compliance, trends, ratings): whole local days, both included."""
+
+    area_id: int | None = None
+    office_id: int | None = None
+    assignee_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def period(self, today: date) -> tuple[date, date]:
+        until = self.until or today
+        since = self.since or until - timedelta(days=COMPLIANCE_DAYS - 1)
+        return since, until
+
+
+def scoped_cases(user, scope: Scope | None = None) -> QuerySet[Case]:
+    """The cases a supervisor watches: every case, or those of the areas they supervise;
+    narrowed to the scope's area, office (of the cooperative) and assignee."""
     roles = roles_of(user)
     if roles.supervises_all:
-        return Case.objects.all()
-    if roles.is_supervisor and roles.supervised_area_ids:
-        return Case.objects.filter(area_id__in=roles.supervised_area_ids)
-    return Case.objects.none()
+        cases = Case.objects.all()
+    elif roles.is_supervisor and roles.supervised_area_ids:
+        cases = Case.objects.filter(area_id__in=roles.supervised_area_ids)
+    else:
+        return Case.objects.none()
+    if scope is not None:
+        if scope.area_id is not None:
+            cases = cases.filter(area_id=scope.area_id)
+        if scope.office_id is not None:
+            cases = cases.filter(cooperative__office_id=scope.office_id)
+        if scope.assignee_id is not None:
+            cases = cases.filter(assignee_id=scope.assignee_id)
+    return cases
 
 
 def scoped_areas(user) -> QuerySet[PracticeArea]:
@@ -157,9 +190,9 @@ def _local_day_start(day: date) -> datetime:
 # --- Supervisor dashboard ------------------------------------------------------------------
 
 
-def open_case_counts(user) -> dict[str, int]:
+def open_case_counts(user, scope: Scope | None = None) -> dict[str, int]:
     """Open cases by SLA state, plus the two queues that wait on a supervisor (one query)."""
-    return scoped_cases(user).aggregate(
+    return scoped_cases(user, scope).aggregate(
         open=Count("id", filter=OPEN),
         unassigned=Count("id", filter=Q(status=S.UNASSIGNED)),
         triage=Count("id", filter=Q(status=S.TRIAGE)),
@@ -169,9 +202,11 @@ def open_case_counts(user) -> dict[str, int]:
     )
 
 
-def sla_watchlist(user, state: str, *, limit: int = WATCH_LIMIT) -> dict:
+def sla_watchlist(
+    user, state: str, *, limit: int = WATCH_LIMIT, scope: Scope | None = None
+) -> dict:
     """Open cases at risk or breached, the oldest due first (at most `limit`, with the total)."""
-    cases = scoped_cases(user).filter(OPEN, sla_state=state)
+    cases = scoped_cases(user, scope).filter(OPEN, sla_state=state)
     rows = (
         cases.select_related("cooperative", "area", "assignee")
         .annotate(due_at=due_that_matters())
@@ -215,6 +250,9 @@ def _open_counts_by(cases: QuerySet[Case], *fields: str, **expressions) -> Query
         .annotate(
             open=Count("id"),
             unassigned=Count("id", filter=Q(status__in=(S.TRIAGE, S.UNASSIGNED))),
+            # The two queues apart, as the dashboard's tiles count them.
+            triage=Count("id", filter=Q(status=S.TRIAGE)),
+            unassigned_only=Count("id", filter=Q(status=S.UNASSIGNED)),
             **_sla_state_counts(),
         )
     )
@@ -257,33 +295,43 @@ def sla_summary(cases: QuerySet[Case]) -> dict:
     }
 
 
-def backlog_by_area(user) -> list[dict]:
+def backlog_by_area(user, scope: Scope | None = None) -> list[dict]:
     """Open cases per practice area in scope, areas with nothing open included (two queries)."""
-    counts = {row["area_id"]: row for row in _open_counts_by(scoped_cases(user), "area_id")}
-    empty = {"open": 0, "at_risk": 0, "breached": 0, "unassigned": 0}
+    counts = {row["area_id"]: row for row in _open_counts_by(scoped_cases(user, scope), "area_id")}
+    empty = {"open": 0, "at_risk": 0, "breached": 0, "triage": 0, "unassigned_only": 0}
+    areas = scoped_areas(user).order_by("position", "name")
+    if scope is not None and scope.area_id is not None:
+        areas = areas.filter(pk=scope.area_id)
     return [
         {"id": area.pk, "name": area.name, **{k: counts.get(area.pk, empty)[k] for k in empty}}
-        for area in scoped_areas(user).order_by("position", "name")
+        for area in areas
         if area.is_active or area.pk in counts
     ]
 
 
-def backlog_by_office(user) -> list[dict]:
+def backlog_by_office(user, scope: Scope | None = None) -> list[dict]:
     """Open cases per territorial office of the cooperative, busiest first."""
     rows = _open_counts_by(
-        scoped_cases(user),
+        scoped_cases(user, scope),
         code=F("cooperative__office__code"),
         name=F("cooperative__office__name"),
     ).order_by("-open", "name")
     return list(rows)
 
 
-def consultant_load(user, *, today: date | None = None) -> list[dict]:
+def consultant_load(user, *, today: date | None = None, scope: Scope | None = None) -> list[dict]:
     """Each consultant of the areas in scope: load versus capacity, absence, SLA trouble."""
     today = today or timezone.localdate()
     roles = roles_of(user)
     consultants = Consultant.objects.filter(is_active=True)
     area_filter = Q()
+    if scope is not None:
+        if scope.area_id is not None:
+            consultants = consultants.filter(areas=scope.area_id)
+        if scope.office_id is not None:
+            consultants = consultants.filter(office_id=scope.office_id)
+        if scope.assignee_id is not None:
+            consultants = consultants.filter(user_id=scope.assignee_id)
     if not roles.supervises_all:
         consultants = consultants.filter(
             id__in=Consultant.areas.through.objects.filter(
@@ -319,6 +367,9 @@ def consultant_load(user, *, today: date | None = None) -> list[dict]:
             "capacity": c.capacity,
             "load_percent": _percent(_share(c.active_cases, c.capacity)),
             "over_capacity": c.active_cases >= c.capacity,
+            # The load meter: green below 70 %, amber from there, red when full.
+            "meter_low": round(c.capacity * 0.7, 1),
+            "meter_high": max(c.capacity - 0.5, 0.5),
             "absent": c.is_absent_on(today),
             "absent_until": c.absent_until,
             "at_risk": c.at_risk,
@@ -341,7 +392,9 @@ def _count_per_day(cases: QuerySet[Case], column: str, *, since: datetime) -> di
     )
 
 
-def daily_flow(user, *, days: int = BACKLOG_DAYS, today: date | None = None) -> list[dict]:
+def daily_flow(
+    user, *, days: int = BACKLOG_DAYS, today: date | None = None, scope: Scope | None = None
+) -> list[dict]:
     """Per day of the last `days` (today included): opened, closed and the backlog at day's end.
 
     The backlog is what was open at the window's start plus the running difference of opened
@@ -351,7 +404,7 @@ def daily_flow(user, *, days: int = BACKLOG_DAYS, today: date | None = None) -> 
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
     start = _local_day_start(first)
-    cases = scoped_cases(user)
+    cases = scoped_cases(user, scope)
     at_start = cases.filter(
         Q(created_at__lt=start) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
     ).count()
@@ -372,25 +425,205 @@ def daily_flow(user, *, days: int = BACKLOG_DAYS, today: date | None = None) -> 
     return rows
 
 
-def sla_compliance_by_area(
-    user, *, days: int = COMPLIANCE_DAYS, today: date | None = None
-) -> list[dict]:
-    """Cases resolved in the last `days` per area, and how many by their resolution due time."""
-    today = today or timezone.localdate()
-    since = _local_day_start(today - timedelta(days=days - 1))
-    rows = (
-        scoped_cases(user)
-        .filter(RESOLVED, resolved_at__gte=since)
-        .values("area_id", name=F("area__name"))
-        .annotate(resolved=Count("id"), on_time=Count("id", filter=RESOLVED_ON_TIME))
+def _period_instants(scope: Scope, today: date) -> tuple[datetime, datetime]:
+    """The scope's period as [start, end) instants: local midnight of its first day to local
+    midnight after its last (open-ended at the calendar's edge)."""
+    since, until = scope.period(today)
+    start = _period_bound(since, days_after=0) or datetime.min.replace(tzinfo=UTC)
+    end = _period_bound(until, days_after=1) or datetime.max.replace(tzinfo=UTC)
+    return start, end
+
+
+def _due_figures(prefix: str, due_field: str, done_field: str) -> dict:
+    """Counts of the cases whose due time fell in the window: met by it, missed because
+    answered or resolved late, missed and still open (breached, nothing done yet)."""
+    due = F(due_field)
+    return {
+        f"{prefix}_due": Count("id"),
+        f"{prefix}_met": Count("id", filter=Q(**{f"{done_field}__lte": due})),
+        f"{prefix}_late": Count("id", filter=Q(**{f"{done_field}__gt": due})),
+        f"{prefix}_open": Count("id", filter=Q(**{f"{done_field}__isnull": True})),
+    }
+
+
+RESOLUTION_DUE = ("resolved", "resolution_due_at", "resolved_at")
+FIRST_RESPONSE_DUE = ("first_response", "first_response_due_at", "first_response_at")
+
+
+def compliance(
+    user, *, scope: Scope | None = None, today: date | None = None, now: datetime | None = None
+) -> dict:
+    """SLA compliance as a supervisor means it: of the cases whose due time fell in the period
+    (up to now), how many were answered / resolved by it. A case resolved late and an open case
+    past its due time count alike as missed; a case not yet due counts nowhere; cancelled and
+    rejected cases are left out. Two queries (overall, per area)."""
+    scope = scope or Scope()
+    now = now or timezone.now()
+    start, end = _period_instants(scope, today or timezone.localdate())
+    end = min(end, now)
+    cases = scoped_cases(user, scope).exclude(status__in=CaseStatus.STOPPED).order_by()
+    # Resolution: cases reaching a resolution set resolved_at; first response: first_response_at.
+    resolution = cases.filter(resolution_due_at__gte=start, resolution_due_at__lt=end)
+    answer = cases.filter(first_response_due_at__gte=start, first_response_due_at__lt=end)
+    totals = resolution.aggregate(**_due_figures(*RESOLUTION_DUE)) | answer.aggregate(
+        **_due_figures(*FIRST_RESPONSE_DUE)
+    )
+    by_area = (
+        resolution.values("area_id", name=localized("area__name"))
+        .annotate(**_due_figures(*RESOLUTION_DUE))
         .order_by("area__position", "area__name")
     )
-    return [{**row, "percent": _percent(_share(row["on_time"], row["resolved"]))} for row in rows]
+    return {
+        "since": scope.period(today or timezone.localdate())[0],
+        "until": scope.period(today or timezone.localdate())[1],
+        "resolution": {
+            "due": totals["resolved_due"],
+            "met": totals["resolved_met"],
+            "late": totals["resolved_late"],
+            "open": totals["resolved_open"],
+            "percent": _percent(_share(totals["resolved_met"], totals["resolved_due"])),
+        },
+        "first_response": {
+            "due": totals["first_response_due"],
+            "met": totals["first_response_met"],
+            "late": totals["first_response_late"],
+            "open": totals["first_response_open"],
+            "percent": _percent(_share(totals["first_response_met"], totals["first_response_due"])),
+        },
+        "by_area": [
+            {
+                "area_id": row["area_id"],
+                "name": row["name"],
+                "due": row["resolved_due"],
+                "met": row["resolved_met"],
+                "percent": _percent(_share(row["resolved_met"], row["resolved_due"])),
+            }
+            for row in by_area
+        ],
+    }
 
 
-def outcomes_by_cooperative(user, *, top: int = TOP_COOPERATIVES) -> dict:
-    """The cooperatives with the most resolved cases, each split by outcome (two queries)."""
-    cases = scoped_cases(user).filter(WITH_OUTCOME)
+def low_ratings(
+    user, *, scope: Scope | None = None, today: date | None = None, limit: int = LOW_RATINGS_SHOWN
+) -> dict:
+    """The ratings of LOW_RATING or less given in the period, newest first, with their comment
+    and case (at most `limit`, with the total)."""
+    scope = scope or Scope()
+    start, end = _period_instants(scope, today or timezone.localdate())
+    ratings = ratings_of(scoped_cases(user, scope)).filter(
+        score__lte=LOW_RATING, created_at__gte=start, created_at__lt=end
+    )
+    rows = list(
+        ratings.select_related("case__cooperative", "case__assignee", "case__area").order_by(
+            "-created_at", "-id"
+        )[:limit]
+    )
+    listed = [
+        {
+            "case_id": rating.case_id,
+            "reference": rating.case.reference,
+            "subject": rating.case.subject,
+            "cooperative": rating.case.cooperative.name,
+            "area": rating.case.area.name,
+            "assignee": (rating.case.assignee.get_full_name() or rating.case.assignee.username)
+            if rating.case.assignee
+            else None,
+            "score": rating.score,
+            "comment": rating.comment,
+            "created_at": rating.created_at,
+        }
+        for rating in rows
+    ]
+    total = len(listed) if len(listed) < limit else ratings.count()
+    return {"ratings": listed, "total": total}
+
+
+def _per_week(cases: QuerySet[Case], column: str, *, start: datetime, end: datetime) -> dict:
+    tz = timezone.get_current_timezone()
+    rows = (
+        cases.filter(**{f"{column}__gte": start, f"{column}__lt": end})
+        .annotate(week=TruncWeek(column, tzinfo=tz))
+        .values("week")
+        .annotate(n=Count("id"))
+        .values_list("week", "n")
+        .order_by()
+    )
+    return {_as_day(week): n for week, n in rows}
+
+
+def _as_day(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def weekly_trends(
+    user, *, scope: Scope | None = None, today: date | None = None, weeks: int = TREND_WEEKS
+) -> list[dict]:
+    """Per week (Monday to Sunday) of the period's last `weeks`: cases opened, resolved,
+    breached (a first response or resolution that passed its due time that week) and the
+    median first response in business minutes of the cases first answered that week. Five
+    grouped queries whatever the number of cases."""
+    scope = scope or Scope()
+    today = today or timezone.localdate()
+    since, until = scope.period(today)
+    last_monday = until - timedelta(days=until.weekday())
+    first_monday = max(
+        since - timedelta(days=since.weekday()), last_monday - timedelta(weeks=weeks - 1)
+    )
+    start = _local_day_start(first_monday)
+    end = _local_day_start(last_monday + timedelta(days=7))
+    cases = scoped_cases(user, scope).order_by()
+    opened = _per_week(cases, "created_at", start=start, end=end)
+    resolved = _per_week(cases, "resolved_at", start=start, end=end)
+    breached_first = _per_week(cases, "first_response_breached_at", start=start, end=end)
+    breached_resolution = _per_week(cases, "resolution_breached_at", start=start, end=end)
+    medians = _weekly_median_first_response(cases, start=start, end=end)
+    rows = []
+    monday = first_monday
+    while monday <= last_monday:
+        rows.append(
+            {
+                "week": monday,
+                "opened": opened.get(monday, 0),
+                "resolved": resolved.get(monday, 0),
+                "breached": breached_first.get(monday, 0) + breached_resolution.get(monday, 0),
+                "median_first_response_minutes": _minutes(medians.get(monday)),
+            }
+        )
+        monday += timedelta(days=7)
+    return rows
+
+
+def _weekly_median_first_response(
+    cases: QuerySet[Case], *, start: datetime, end: datetime
+) -> dict[date, float]:
+    answered = cases.filter(first_response_at__gte=start, first_response_at__lt=end)
+    week = TruncWeek("first_response_at", tzinfo=timezone.get_current_timezone())
+    if connection.vendor == "postgresql":
+        rows = (
+            answered.annotate(week=week)
+            .values("week")
+            .annotate(median=Median("first_response_elapsed_seconds"))
+            .values_list("week", "median")
+        )
+        return {_as_day(w): m for w, m in rows if m is not None}
+    # SQLite (the embedded default) has no percentile: the few rows come to Python.
+    by_week: dict[date, list[int]] = {}
+    for w, seconds in answered.annotate(week=week).values_list(
+        "week", "first_response_elapsed_seconds"
+    ):
+        by_week.setdefault(_as_day(w), []).append(seconds)
+    return {w: statistics.median(values) for w, values in by_week.items()}
+
+
+def outcomes_by_cooperative(
+    user, *, top: int = TOP_COOPERATIVES, scope: Scope | None = None, today: date | None = None
+) -> dict:
+    """The cooperatives with the most cases resolved in the period, each split by outcome (two
+    queries)."""
+    cases = scoped_cases(user, scope).filter(WITH_OUTCOME)
+    if scope is not None:
+        start, end = _period_instants(scope, today or timezone.localdate())
+        cases = cases.filter(resolved_at__gte=start, resolved_at__lt=end)
     leaders = list(
         cases.values("cooperative_id", name=F("cooperative__name"))
         .annotate(total=Count("id"))
@@ -398,7 +631,7 @@ def outcomes_by_cooperative(user, *, top: int = TOP_COOPERATIVES) -> dict:
     )
     split = (
         cases.filter(cooperative_id__in=[row["cooperative_id"] for row in leaders])
-        .values("cooperative_id", label=F("outcome__label"))
+        .values("cooperative_id", label=localized("outcome__label"))
         .annotate(n=Count("id"))
         .order_by("label")
     )
@@ -426,22 +659,24 @@ def outcomes_by_cooperative(user, *, top: int = TOP_COOPERATIVES) -> dict:
     }
 
 
-def dashboard(user, *, today: date | None = None) -> dict:
-    """Everything the supervisor dashboard shows, scoped to the user's areas."""
+def dashboard(user, *, today: date | None = None, scope: Scope | None = None) -> dict:
+    """Everything the supervisor dashboard shows, scoped to the user's areas and the filters."""
     today = today or timezone.localdate()
-    flow = daily_flow(user, days=BACKLOG_DAYS, today=today)
+    scope = scope or Scope()
+    flow = daily_flow(user, days=BACKLOG_DAYS, today=today, scope=scope)
     return {
-        "counts": open_case_counts(user),
-        "at_risk": sla_watchlist(user, SlaState.AT_RISK),
-        "breached": sla_watchlist(user, SlaState.BREACHED),
-        "by_area": backlog_by_area(user),
-        "by_office": backlog_by_office(user),
-        "consultants": consultant_load(user, today=today),
+        "counts": open_case_counts(user, scope),
+        "at_risk": sla_watchlist(user, SlaState.AT_RISK, scope=scope),
+        "breached": sla_watchlist(user, SlaState.BREACHED, scope=scope),
+        "by_area": backlog_by_area(user, scope),
+        "by_office": backlog_by_office(user, scope),
+        "consultants": consultant_load(user, today=today, scope=scope),
         "backlog_history": flow,
         "week": flow[-TREND_DAYS:],
-        "compliance": sla_compliance_by_area(user, today=today),
-        "compliance_days": COMPLIANCE_DAYS,
-        "outcomes": outcomes_by_cooperative(user),
+        "compliance": compliance(user, scope=scope, today=today),
+        "trends": weekly_trends(user, scope=scope, today=today),
+        "low_ratings": low_ratings(user, scope=scope, today=today),
+        "outcomes": outcomes_by_cooperative(user, scope=scope, today=today),
     }
 
 
@@ -449,11 +684,13 @@ def dashboard(user, *, today: date | None = None) -> dict:
 
 
 def cooperatives_for_report(user) -> QuerySet[Cooperative]:
-    """Cooperatives whose report the user may open: all for staff, their own for members."""
+    """Cooperatives whose report the user may open: all for staff; for the cooperative's people,
+    those where they are legal representative or referent (an ordinary member sees only their
+    own cases, so the cooperative's figures are not theirs: 404)."""
     roles = roles_of(user)
     if roles.is_staff_role:
         return Cooperative.objects.all()
-    return Cooperative.objects.filter(id__in=roles.cooperative_ids)
+    return Cooperative.objects.filter(id__in=roles.full_view_cooperative_ids)
 
 
 def cases_opened_between(
@@ -507,6 +744,70 @@ class _EqualsAny(Lookup):
         return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
 
 
+# Each status in exactly one bucket, in the order of the process: the report's totals add up.
+BUCKETS = (
+    ("in_progress", (S.TRIAGE, S.UNASSIGNED, S.ASSIGNED, S.WAITING)),
+    ("awaiting_confirmation", (S.RESOLVED,)),
+    ("closed", (S.CLOSED,)),
+    ("stopped", CaseStatus.STOPPED),
+)
+assert sorted(s for _name, statuses in BUCKETS for s in statuses) == sorted(S.values)
+
+
+def _buckets(by_status: dict[str, int]) -> dict[str, int]:
+    return {name: sum(by_status[s] for s in statuses) for name, statuses in BUCKETS}
+
+
+def resolved_between(
+    cases: QuerySet[Case], *, since: date | None = None, until: date | None = None
+) -> dict[str, int]:
+    """Cases resolved within the period whenever they were opened, and how many on time (one
+    query): what a federation reports for a quarter besides the cases opened in it."""
+    if since is not None and (start := _period_bound(since, days_after=0)) is not None:
+        cases = cases.filter(resolved_at__gte=start)
+    if until is not None and (end := _period_bound(until, days_after=1)) is not None:
+        cases = cases.filter(resolved_at__lt=end)
+    return cases.filter(RESOLVED).aggregate(
+        resolved=Count("id"), on_time=Count("id", filter=RESOLVED_ON_TIME)
+    )
+
+
+def case_rows(cases: QuerySet[Case]) -> list[dict]:
+    """One row per case for the report's export: dates, area, status, outcome, SLA figures,
+    minutes and rating, oldest first (one query)."""
+    rows = (
+        cases.order_by("created_at", "id")
+        .select_related("area", "outcome", "assignee")
+        .annotate(score=F("rating__score"))
+    )
+    return [
+        {
+            "reference": case.reference,
+            "subject": case.subject,
+            "opened_at": case.created_at,
+            "area": case.area.name,
+            "channel": case.get_channel_display(),
+            "status": case.get_status_display(),
+            "assignee": (case.assignee.get_full_name() or case.assignee.username)
+            if case.assignee
+            else "",
+            "first_response_due_at": case.first_response_due_at,
+            "first_response_at": case.first_response_at,
+            "resolution_due_at": case.resolution_due_at,
+            "resolved_at": case.resolved_at,
+            "closed_at": case.closed_at,
+            "on_time": None
+            if case.resolved_at is None or case.resolution_due_at is None
+            else case.resolved_at <= case.resolution_due_at,
+            "outcome": case.outcome.label if case.outcome else "",
+            "sla": case.get_sla_state_display(),
+            "minutes": case.minutes_spent,
+            "rating": case.score,
+        }
+        for case in rows
+    ]
+
+
 def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None = None) -> dict:
     """Cases by status, channel, area and outcome, SLA compliance, median times, satisfaction,
     minutes.
@@ -529,7 +830,7 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
         "status",
         "channel",
         code=F("area__code"),
-        name=F("area__name"),
+        name=localized("area__name"),
         position=F("area__position"),
     ).annotate(
         total=Count("id"),
@@ -575,7 +876,7 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
     )
     outcomes = (
         cases.filter(WITH_OUTCOME)
-        .values("area_id", code=F("outcome__code"), label=F("outcome__label"))
+        .values("area_id", code=F("outcome__code"), label=localized("outcome__label"))
         .annotate(count=Count("id"))
         .order_by("-count", "label")
     )
@@ -606,6 +907,9 @@ def cooperative_report(cooperative: Cooperative, *, cases: QuerySet[Case] | None
             for code, label in Channel.choices
         ],
         "open": sum(by_status[status] for status in CaseStatus.OPEN),
+        # One bucket per case, so that they add up to `cases` (`open` above counts the resolved
+        # cases awaiting confirmation too, as `resolved` does).
+        "buckets": _buckets(by_status),
         "cancelled": by_status[S.CANCELLED] + by_status[S.REJECTED],
         "resolved": totals["resolved"],
         "resolved_on_time": totals["resolved_on_time"],

@@ -359,8 +359,12 @@ def choose_consultant(request: RoutingRequest, candidates: Iterable[Candidate]) 
     )
 
 
-def reason_text(decision: RoutingDecision) -> str:
-    """The decision in the active language, for people: the supervisor's task, the history page."""
+def reason_text(decision: RoutingDecision, people: dict[str, str] | None = None) -> str:
+    """The decision in the active language, for people: the supervisor's task, the history page.
+
+    `people` maps usernames to the names people know each other by; a username it lacks is
+    shown as it is."""
+    people = people or {}
     # Imported here so that the module stays importable, and testable, without Django settings.
     from django.utils.formats import date_format
     from django.utils.translation import gettext, ngettext
@@ -369,7 +373,8 @@ def reason_text(decision: RoutingDecision) -> str:
     area = {"area": p.get("area_code", "")}
     match decision.reason_code:
         case RoutingReason.ROUTED:
-            parts = [gettext("Assigned to %(username)s.") % {"username": p["username"]}]
+            name = people.get(p["username"], p["username"])
+            parts = [gettext("Assigned to %(username)s.") % {"username": name}]
             office = {"office": p["winner_office_code"]}
             if p["same_office"]:
                 parts.append(gettext("Same office as the cooperative (%(office)s).") % office)
@@ -389,7 +394,8 @@ def reason_text(decision: RoutingDecision) -> str:
                 "name": gettext("Chosen over %(other)s in alphabetical order."),
             }
             if p.get("decided_by") in deciding:
-                parts.append(deciding[p["decided_by"]] % {"other": p["runner_up"]})
+                other = people.get(p["runner_up"], p["runner_up"])
+                parts.append(deciding[p["decided_by"]] % {"other": other})
             return " ".join(parts)
         case RoutingReason.NO_CONSULTANT_IN_AREA:
             text = gettext("No consultant works in practice area %(area)s.") % area
@@ -439,7 +445,7 @@ def reason_text(decision: RoutingDecision) -> str:
     return f"{text} {manually}"
 
 
-def reason_text_from_event(after: dict) -> str | None:
+def reason_text_from_event(after: dict, people: dict[str, str] | None = None) -> str | None:
     """The routing decision recorded on a case event, in the active language (None if absent)."""
     if not after or "reason_params" not in after or "reason" not in after:
         return None
@@ -451,7 +457,7 @@ def reason_text_from_event(after: dict) -> str | None:
         reason_params=after["reason_params"],
     )
     try:
-        return reason_text(decision)
+        return reason_text(decision, people)
     except (KeyError, TypeError, ValueError):
         # An event written by an older version may miss a parameter: show its stored note.
         return None

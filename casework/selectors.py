@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from operator import or_
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     Exists,
@@ -18,9 +22,22 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Attachment, Case, CaseEvent, CaseRead, Cooperative, Message
-from .policy import is_staff_of
+from .models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseParticipant,
+    CaseRead,
+    Cooperative,
+    Deadline,
+    Message,
+    ServicePlan,
+)
+from .policy import Action, is_staff_of, may_act
 from .roles import Roles, roles_of
+from .validators import id_in
+
+MAX_ID = 2**63 - 1  # a bigint: a larger number names no row (and PostgreSQL refuses it)
 
 Kind = CaseEvent.Kind
 
@@ -40,8 +57,35 @@ LIST_JOINED = ("cooperative", "assignee", "requester")
 LIST_PREFETCHED = ("area", "specialty", "outcome", "sla_policy")
 
 
+def participants_prefetch() -> Prefetch:
+    """The people who follow each case, with their names: one query for a page of cases, which
+    the JSON shows and `Roles.sees_as_member` reads instead of asking per case."""
+    return Prefetch(
+        "participant_links",
+        queryset=CaseParticipant.objects.select_related("user").order_by("created_at", "id"),
+    )
+
+
 def with_list_relations(cases: QuerySet[Case]) -> QuerySet[Case]:
-    return cases.select_related(*LIST_JOINED).prefetch_related(*LIST_PREFETCHED)
+    """A list's cases with what each row shows, its actions included (`plan_in_force`)."""
+    return (
+        cases.select_related(*LIST_JOINED)
+        .prefetch_related(*LIST_PREFETCHED, participants_prefetch())
+        .annotate(plan_in_force=plan_in_force_today())
+    )
+
+
+def plan_in_force_today():
+    """`Exists` of a plan in force today for the row's cooperative: lists annotate cases with it
+    (`plan_in_force`) so their actions cost no query per case."""
+    today = timezone.localdate()
+    return Exists(
+        ServicePlan.objects.filter(
+            cooperative_id=OuterRef("cooperative_id"),
+            effective_from__lte=today,
+            effective_until__gte=today,
+        )
+    )
 
 
 # Events that are the federation's own business (routing reasons, internal notes, time sheets,
@@ -61,10 +105,28 @@ STAFF_ONLY_EVENTS = frozenset(
         # came in (email_received), that a document of it was refused and the PEC receipts of
         # what the federation sent it; the details (`after`) stay with the staff everywhere.
         Kind.MAIL_LINKED,
+        # Deadlines: the cooperative sees the shared ones on its case page and is e-mailed
+        # their reminders; the events (of unshared ones too, with staff notes) stay here.
+        Kind.DEADLINE_ADDED,
+        Kind.DEADLINE_CHANGED,
+        Kind.DEADLINE_DONE,
+        Kind.DEADLINE_MISSED,
+        Kind.DEADLINE_REMINDED,
     }
 )
 # Events whose note was written for the cooperative (or by it); other notes stay with the staff.
-MEMBER_NOTE_EVENTS = frozenset({Kind.REJECTED, Kind.REOPENED, Kind.CANCELLED, Kind.RATED})
+MEMBER_NOTE_EVENTS = frozenset(
+    {
+        Kind.REJECTED,
+        Kind.REOPENED,
+        Kind.CANCELLED,
+        Kind.RATED,
+        # What an estimate is for, and the cooperative's answer to it.
+        Kind.ESTIMATE_PROPOSED,
+        Kind.ESTIMATE_ACCEPTED,
+        Kind.ESTIMATE_DECLINED,
+    }
+)
 
 
 def _staff_scope(roles: Roles) -> Q:
@@ -77,15 +139,28 @@ def _staff_scope(roles: Roles) -> Q:
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
-    """Every case the user may see: their cooperatives' as a member, their areas' as staff."""
+    """Every case the user may see: as a person of their cooperatives what their role there
+    shows (`Roles.member_cases`: a legal representative all, a referent all but the
+    confidential ones, a member their own and those they follow), and their areas' as staff.
+
+    Every list, page, search, report, download, export and e-mail of a case reads it (or, for
+    one case, `policy.sees_case`, the same rule)."""
     roles = roles_of(user)
     if roles.user_id is None:
         return Case.objects.none()
     if roles.supervises_all:
         return Case.objects.all()
-    if not (roles.is_member or roles.is_staff_role):
+    conditions = [
+        condition
+        for condition in (
+            roles.member_cases(),
+            _staff_scope(roles) if roles.is_staff_role else None,
+        )
+        if condition is not None
+    ]
+    if not conditions:
         return Case.objects.none()
-    return Case.objects.filter(Q(cooperative_id__in=roles.cooperative_ids) | _staff_scope(roles))
+    return Case.objects.filter(reduce(or_, conditions))
 
 
 def staff_cases_of(user) -> QuerySet[Case]:
@@ -96,6 +171,23 @@ def staff_cases_of(user) -> QuerySet[Case]:
     if roles.supervises_all:
         return Case.objects.all()
     return Case.objects.filter(_staff_scope(roles))
+
+
+def deadlines_visible_to(user) -> QuerySet[Deadline]:
+    """The deadlines a user may see: every one of the cases they see as staff (and, for staff of
+    its area, those of a recurring obligation whose case is not open yet); the shared ones of
+    the cases they see as a person of the cooperative."""
+    roles = roles_of(user)
+    if roles.user_id is None:
+        return Deadline.objects.none()
+    if roles.supervises_all:
+        return Deadline.objects.all()
+    conditions = Q(shared=True, case__in=cases_visible_to(user))
+    if roles.is_staff_role:
+        conditions |= Q(case__in=staff_cases_of(user)) | Q(
+            case__isnull=True, area_id__in=roles.staff_area_ids
+        )
+    return Deadline.objects.filter(conditions)
 
 
 def with_staff_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -197,6 +289,64 @@ def events_visible_to(user, case: Case) -> QuerySet[CaseEvent]:
 def can_read_internal(user, case: Case) -> bool:
     """Internal notes and documents are for the staff of the case (`policy.is_staff_of`)."""
     return is_staff_of(case, roles_of(user))
+
+
+def participants_of(case: Case) -> list[CaseParticipant]:
+    """The people who follow the case, with their names (from a list's prefetch if any)."""
+    prefetched = getattr(case, "_prefetched_objects_cache", {}).get("participant_links")
+    if prefetched is not None:
+        return list(prefetched)
+    return list(participants_prefetch().queryset.filter(case=case))
+
+
+def person_named(value) -> object | None:
+    """The person an id in a form, a URL or a JSON body names (0 to 9 only), or None; whether
+    they may follow a case is the service's to say."""
+    user_id = id_in(str(value if value is not None else "").strip())
+    if user_id is None or user_id > MAX_ID:
+        return None
+    return get_user_model().objects.filter(pk=user_id).first()
+
+
+def participant_candidates(case: Case) -> QuerySet:
+    """Who may be added to follow the case: the people with an active membership of its
+    cooperative (an active one), other than its requester and those who follow it already."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__cooperative_id=case.cooperative_id,
+            memberships__is_active=True,
+            memberships__cooperative__membership_status=Cooperative.MembershipStatus.ACTIVE,
+        )
+        .exclude(pk=case.requester_id or 0)
+        .exclude(participations__case=case)
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """What a case page shows of who follows the case and whether it is confidential, and
+    what the reader may change of it (`policy`: the same rule as the services' guards)."""
+
+    confidential: bool
+    participants: list[CaseParticipant]
+    candidates: list
+    may_manage: bool
+    may_change_confidentiality: bool
+
+
+def sharing_of(case: Case, user) -> Sharing:
+    roles = roles_of(user)
+    may_manage = may_act(Action.MANAGE_PARTICIPANTS, case, roles)
+    return Sharing(
+        confidential=case.confidential,
+        participants=participants_of(case),
+        candidates=list(participant_candidates(case)) if may_manage else [],
+        may_manage=may_manage,
+        may_change_confidentiality=may_act(Action.CHANGE_CONFIDENTIALITY, case, roles),
+    )
 
 
 def cooperatives_of(user) -> QuerySet[Cooperative]:

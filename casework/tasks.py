@@ -8,7 +8,8 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import digest, mailboxes, outbox, reminders
+from . import deadline_reminders, digest, mailboxes, outbox, reminders
+from .services import obligations
 from .sla import recompute
 
 # A database that is briefly away (restarted, failed over) is retried, 1, 2, 4... up to 60 s
@@ -60,6 +61,14 @@ def send_reminders() -> dict:
     return reminders.send_due_reminders()
 
 
+# Every 15 minutes (beat). Each deadline is written in a transaction of its own under a SKIP
+# LOCKED row lock, so a run cut short keeps what it did and one racing another sends nothing twice.
+@shared_task(name="casework.tasks.sweep_deadlines", soft_time_limit=600, time_limit=660, **RETRY)
+def sweep_deadlines() -> dict:
+    """Mark the deadlines whose day passed as missed, and send the deadline reminders due."""
+    return deadline_reminders.sweep_deadlines()
+
+
 # Every minute (beat). One run at a time per mailbox (a lease on its row, longer than these
 # limits); a mail server that is down is written on the mailbox, never raised, and a message
 # left unmarked by a run cut short is taken again, once, by the next.
@@ -72,3 +81,14 @@ def send_reminders() -> dict:
 def poll_mailboxes() -> dict:
     """Read every enabled mailbox: each new message opens or answers a case, exactly once."""
     return mailboxes.poll_all()
+
+
+# Daily (beat, 02:30). Each obligation is generated under its row lock and each case opened under
+# its deadline's, so a run cut short is finished by the next and two runs racing make nothing twice.
+@shared_task(
+    name="casework.tasks.generate_obligations", soft_time_limit=1800, time_limit=1860, **RETRY
+)
+def generate_obligations(obligation_ids=None) -> dict:
+    """The recurring obligations' deadlines for the next twelve months, and the cases now due
+    (of every active obligation, or of those ids: the admin's "generate now")."""
+    return obligations.obligations_generate(obligation_ids=obligation_ids).as_dict()

@@ -81,11 +81,16 @@ class OutcomeFactory(factory.django.DjangoModelFactory):
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
+    """A person of a cooperative; by default its legal representative, who sees all its cases
+    (the tests whose subject is not the roles inside a cooperative). An ordinary member sees
+    only their own cases and those they follow: ask for `role="member"`."""
+
     class Meta:
         model = models.Membership
 
     user = factory.SubFactory(UserFactory)
     cooperative = factory.SubFactory(CooperativeFactory)
+    role = models.Membership.Role.LEGAL_REPRESENTATIVE
 
 
 class ConsultantFactory(factory.django.DjangoModelFactory):

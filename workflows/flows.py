@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
+from casework.hours import waits_on_estimate
 from casework.models import CaseStatus
 
 from .models import CaseProcess, FollowUpProcess
@@ -20,6 +21,12 @@ AREA_KEY = "area"
 
 def _status_is(*statuses):
     return lambda activation: activation.process.case.status in statuses
+
+
+def _waits_on_estimate(activation):
+    """The case waits on the cooperative's answer to an estimate, not to a question."""
+    case = activation.process.case
+    return case.status == CaseStatus.WAITING and waits_on_estimate(case)
 
 
 def _assignee(activation):
@@ -75,6 +82,7 @@ class CaseFlow(flow.Flow):
     )
     after_work = (
         flow.Switch()
+        .Case(this.await_estimate, _waits_on_estimate)
         .Case(this.await_information, _status_is(CaseStatus.WAITING))
         .Case(this.await_confirmation, _status_is(CaseStatus.RESOLVED))
         .Case(this.assign_manually, _status_is(CaseStatus.UNASSIGNED))
@@ -82,6 +90,12 @@ class CaseFlow(flow.Flow):
     )
     await_information = (
         flow.Handle(this.noop).Annotation(title=_("Waiting for the cooperative")).Next(this.work)
+    )
+    # An estimate of work beyond the cooperative's plan, until it is accepted or declined.
+    await_estimate = (
+        flow.Handle(this.noop)
+        .Annotation(title=_("Waiting for the cooperative to answer an estimate"))
+        .Next(this.work)
     )
     await_confirmation = (
         flow.Handle(this.noop)

@@ -21,7 +21,8 @@ from viewflow.workflow.status import STATUS
 
 from casework import services
 from casework.errors import ConflictError, ForbiddenError, NotFoundError
-from casework.models import Case, CaseStatus
+from casework.hours import waits_on_estimate
+from casework.models import Case, CaseStatus, Estimate
 from casework.roles import roles_of
 
 from .flows import CaseFlow, FollowUpFlow
@@ -258,6 +259,8 @@ def case_post_message(*, case, author, body, internal=False, at=None):
         and case.status == CaseStatus.WAITING
         and roles.is_member_of(case.cooperative_id)
         and not roles.is_staff_role
+        # A case waiting on an estimate takes messages; only accepting or declining answers it.
+        and not waits_on_estimate(case)
     ):
         message = services.case_provide_info(case=case, actor=author, body=body, at=at)
         _run_handle(case, CaseFlow.await_information)
@@ -280,9 +283,71 @@ def case_acknowledge(*, case, actor, body="", at=None):
 
 
 @transaction.atomic
-def case_record_time(*, case, actor, minutes, note="", at=None):
+def case_record_time(*, case, actor, minutes, note="", day=None, billable=True, at=None):
+    """Time spent on the case: its time entries (one, or two across the plan's end)."""
     case = _lock_case(case)
-    return services.case_record_time(case=case, actor=actor, minutes=minutes, note=note, at=at)
+    return services.case_record_time(
+        case=case, actor=actor, minutes=minutes, note=note, day=day, billable=billable, at=at
+    )
+
+
+@transaction.atomic
+def time_entry_change(*, case, entry, actor, minutes=None, note=None, billable=None, at=None):
+    case = _lock_case(case)
+    return services.time_entry_change(
+        case=case, entry=entry, actor=actor, minutes=minutes, note=note, billable=billable, at=at
+    )
+
+
+@transaction.atomic
+def time_entry_delete(*, case, entry, actor, at=None) -> None:
+    case = _lock_case(case)
+    services.time_entry_delete(case=case, entry=entry, actor=actor, at=at)
+
+
+@transaction.atomic
+def case_propose_estimate(*, case, actor, minutes, note, at=None):
+    """An estimate of work beyond the plan: the work step ends, the case waits on it."""
+    estimate = None
+
+    def decide(locked):
+        nonlocal estimate
+        estimate = services.case_propose_estimate(
+            case=locked, actor=actor, minutes=minutes, note=note, at=at
+        )
+
+    _decide_then_complete(case, CaseFlow.work, actor, decide)
+    return estimate
+
+
+def _estimate_case(estimate) -> int:
+    pk = estimate.pk if isinstance(estimate, Estimate) else estimate
+    case_id = Estimate.objects.filter(pk=pk).values_list("case_id", flat=True).first()
+    if case_id is None:
+        raise NotFoundError(_("No such estimate."))
+    return case_id
+
+
+@transaction.atomic
+def case_accept_estimate(*, estimate, actor, note="", at=None):
+    """The cooperative's yes: the case is back in its consultant's work step."""
+    case = _lock_case(_estimate_case(estimate))
+    answered = services.case_accept_estimate(
+        case=case, estimate=estimate, actor=actor, note=note, at=at
+    )
+    _run_handle(case, CaseFlow.await_estimate)
+    return answered
+
+
+@transaction.atomic
+def case_decline_estimate(*, estimate, actor, note="", at=None):
+    """The cooperative's no: the case is back in its consultant's work step all the same."""
+    case = _lock_case(_estimate_case(estimate))
+    answered = services.case_decline_estimate(
+        case=case, estimate=estimate, actor=actor, note=note, at=at
+    )
+    _run_handle(case, CaseFlow.await_estimate)
+    return answered
 
 
 @transaction.atomic
@@ -373,6 +438,24 @@ def case_rate(*, case, actor, score, comment="", at=None):
 
 
 # --- Supervision ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_set_confidential(*, case, actor, confidential, at=None) -> Case:
+    case = _lock_case(case)
+    return services.case_set_confidential(case=case, actor=actor, confidential=confidential, at=at)
+
+
+@transaction.atomic
+def case_add_participant(*, case, actor, person, at=None):
+    case = _lock_case(case)
+    return services.case_add_participant(case=case, actor=actor, person=person, at=at)
+
+
+@transaction.atomic
+def case_remove_participant(*, case, actor, person, at=None) -> None:
+    case = _lock_case(case)
+    services.case_remove_participant(case=case, actor=actor, person=person, at=at)
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, When
 from django.db.models.functions import Coalesce
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -58,6 +58,28 @@ def with_case_read_state(tasks: QuerySet[Task], user) -> QuerySet[Task]:
             user, case="case_pk", last_activity="case_last_activity_at"
         )
     )
+
+
+def by_case_due(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """The case due soonest first (the due time that matters: the first response while it is
+    pending or came late, else the resolution, as `casework.sla.clocks.due_that_matters`);
+    cases with no due time last, then the oldest task."""
+    tasks = tasks.annotate(
+        case_fr_due=_case_column("first_response_due_at"),
+        case_fr_at=_case_column("first_response_at"),
+        case_res_due=_case_column("resolution_due_at"),
+    ).annotate(
+        case_due_at=Case(
+            When(
+                Q(case_fr_due__isnull=False)
+                & (Q(case_fr_at__isnull=True) | Q(case_fr_at__gt=F("case_fr_due"))),
+                then=F("case_fr_due"),
+            ),
+            default=F("case_res_due"),
+            output_field=DateTimeField(),
+        )
+    )
+    return tasks.order_by(F("case_due_at").asc(nulls_last=True), "created", "id")
 
 
 def by_case_activity(tasks: QuerySet[Task]) -> QuerySet[Task]:

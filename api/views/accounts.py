@@ -6,7 +6,8 @@ from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,11 +15,12 @@ from rest_framework.views import APIView
 
 from casework.errors import CaseError
 from casework.models import PracticeArea
-from casework.preferences import preferences_of, preferences_update
+from casework.preferences import NAME_FIELDS, names_update, preferences_of, preferences_update
 from casework.roles import roles_of
 from casework.selectors import cooperatives_of
+from casework.twofactor.core import code_check, has_authenticator, second_factor_required
 
-from ..schema import error_responses
+from ..schema import ErrorSerializer, error_responses
 from ..serializers import (
     MePreferencesSerializer,
     MeSerializer,
@@ -29,7 +31,13 @@ from ..throttling import begin_sign_in
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token (`Authorization: Token <token>`)."""
+    """Exchange a username and password for an API token (`Authorization: Token <token>`).
+
+    Staff accounts (consultants, supervisors, administrators) also give `otp` when two-factor
+    sign-in is required (STAFF_2FA_REQUIRED): the 6-digit code of their authenticator app or one
+    of their recovery codes. Without it the answer is a 401 with code `otp_required`; a wrong
+    code is a 401 `invalid_otp` and counts as a failed sign-in, as a wrong password does.
+    """
 
     # No authentication here: a stale token in the header must not stop someone signing in.
     authentication_classes = ()
@@ -40,8 +48,26 @@ class TokenView(APIView):
     @extend_schema(
         operation_id="auth_token_create",
         summary=gettext_lazy("Get an API token"),
+        description=gettext_lazy(
+            "Exchange a username and password for a token, then send `Authorization: Token "
+            "<token>`. When two-factor sign-in is required, staff accounts (consultants, "
+            "supervisors, administrators) also send `otp`: the 6-digit code of their "
+            "authenticator app, or one of their single-use recovery codes (set up on the "
+            "website, at /account/two-factor/). Members of cooperatives never send it."
+        ),
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, **error_responses(400, 429, authenticated=False)},
+        responses={
+            200: TokenSerializer,
+            **error_responses(400, 429, authenticated=False),
+            401: OpenApiResponse(
+                response=ErrorSerializer,
+                description=gettext_lazy(
+                    "A staff account needs its second factor: `otp_required` (no `otp` given), "
+                    "`otp_not_set_up` (no authenticator app yet: sign in on the website first) "
+                    "or `invalid_otp` (wrong, expired or already used code)."
+                ),
+            ),
+        },
         auth=[],
         tags=["auth"],
     )
@@ -58,8 +84,49 @@ class TokenView(APIView):
                 _("Unable to sign in with the username and password given."),
                 code="invalid_credentials",
             )
+        if second_factor_required(user):
+            refusal = _second_factor_refusal(user, serializer.validated_data.get("otp", ""))
+            if refusal is not None:
+                if refusal["code"] != "invalid_otp":
+                    attempt.refund()  # the password was right and no code was tried
+                return Response(
+                    refusal,
+                    status=status.HTTP_401_UNAUTHORIZED,
+                    headers={"WWW-Authenticate": "Token"},
+                )
         attempt.refund()  # only failures spend the budget
         return Response({"token": _token_of(user).key})
+
+
+def _second_factor_refusal(user, code: str) -> dict | None:
+    """Why a staff account's sign-in still lacks its second factor; None when the code is good."""
+    if not has_authenticator(user):
+        return {
+            "detail": _(
+                "This account signs in with a second factor, which is not set up yet: sign in "
+                "on the website once to set up an authenticator app."
+            ),
+            "code": "otp_not_set_up",
+        }
+    if not code:
+        return {
+            "detail": _(
+                "A second factor is needed: send `otp`, the 6-digit code of your authenticator "
+                "app or one of your recovery codes."
+            ),
+            "code": "otp_required",
+        }
+    check = code_check(user=user, code=code)
+    if check.accepted:
+        return None
+    if check.wait_seconds:
+        detail = _(
+            "Too many wrong codes in a row: wait %(seconds)d seconds, then send the code your "
+            "app shows at that moment."
+        ) % {"seconds": check.wait_seconds}
+    else:
+        detail = _("That code is wrong, has expired or was already used.")
+    return {"detail": detail, "code": "invalid_otp"}
 
 
 def _token_of(user) -> Token:
@@ -86,12 +153,15 @@ class MeView(APIView):
         area_ids = roles.consultant_area_ids | roles.supervised_area_ids
         codes = dict(PracticeArea.objects.filter(pk__in=area_ids).values_list("pk", "code"))
         cooperatives = [
-            {"id": coop.pk, "name": coop.name} for coop in cooperatives_of(user).order_by("name")
+            {"id": coop.pk, "name": coop.name, "role": roles.role_in(coop.pk)}
+            for coop in cooperatives_of(user).order_by("name")
         ]
         data = {
             "id": user.pk,
             "username": user.get_username(),
             "full_name": user.get_full_name(),
+            "first_name": user.first_name,
+            "last_name": user.last_name,
             "email": user.email or "",
             "roles": roles.names,
             "cooperatives": cooperatives,
@@ -115,8 +185,13 @@ class MeView(APIView):
         tags=["me"],
     )
     def patch(self, request):
-        """Language, e-mails for `each` message or a daily `digest`, timeline order."""
+        """First and last name, language, e-mails for `each` message or a daily `digest`,
+        timeline order."""
         serializer = MePreferencesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        preferences_update(user=request.user, **serializer.validated_data)
+        changes = dict(serializer.validated_data)
+        names = {field: changes.pop(field) for field in NAME_FIELDS if field in changes}
+        with transaction.atomic():
+            names_update(user=request.user, **names)
+            preferences_update(user=request.user, **changes)
         return self.get(request)

@@ -15,7 +15,7 @@ from casework.audit import case_read_recorded
 from casework.errors import ForbiddenError
 from casework.models import PRIORITY_RANK, Case, CaseAccess, OutcomeCode
 from casework.roles import roles_of
-from casework.selectors import CASE_RELATED, case_list_for, with_read_state
+from casework.selectors import CASE_RELATED, case_list_for, person_named, with_read_state
 from casework.services import mark_read
 from workflows import process
 
@@ -119,7 +119,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             priority_rank=Choose(
                 *(When(priority=code, then=Value(rank)) for code, rank in PRIORITY_RANK.items()),
                 output_field=IntegerField(),
-            )
+            ),
         )
 
     def retrieve(self, request, *args, **kwargs):
@@ -169,6 +169,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 description=fields["description"],
                 specialty=fields["specialty"],
                 priority=fields.get("priority"),
+                confidential=fields.get("confidential", False),
             )
 
         if key:
@@ -240,7 +241,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @case_action(
         gettext_lazy("Record time spent"),
         s.RecordTimeSerializer,
-        who=gettext_lazy("Staff of the case's area, or its assignee."),
+        who=gettext_lazy(
+            "Staff of the case's area, or its assignee: one time entry of today (see "
+            "`/cases/{id}/time-entries/` for another day, or time that is not billable)."
+        ),
         url_path="record-time",
     )
     def record_time(self, request, pk=None):
@@ -314,6 +318,59 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         case = self.get_object()
         data = self._input(s.BodySerializer).validated_data
         process.case_provide_info(case=case, actor=request.user, body=data["body"])
+        return self._case_response(case.pk)
+
+    # --- Who sees and follows the case -----------------------------------------------------
+
+    @case_action(
+        gettext_lazy("Mark the case confidential, or not"),
+        s.ConfidentialSerializer,
+        who=gettext_lazy(
+            "Staff of the case's area, or a legal representative of its cooperative. A "
+            "confidential case is seen only by its requester, the cooperative's legal "
+            "representatives, its participants and staff of its area; the others stop getting "
+            "its e-mails."
+        ),
+    )
+    def confidential(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.ConfidentialSerializer).validated_data
+        process.case_set_confidential(
+            case=case, actor=request.user, confidential=data["confidential"]
+        )
+        return self._case_response(case.pk)
+
+    @case_action(
+        gettext_lazy("Add a participant"),
+        s.ParticipantInputSerializer,
+        who=gettext_lazy(
+            "The requester, a legal representative or referent of the cooperative who sees the "
+            "case, or staff of its area. `user` is a person with an active membership of the "
+            "case's cooperative (else 400): they then see the case and get its messages."
+        ),
+    )
+    def participants(self, request, pk=None):
+        case = self.get_object()
+        data = self._input(s.ParticipantInputSerializer).validated_data
+        person = person_named(data["user"])
+        process.case_add_participant(case=case, actor=request.user, person=person)
+        return self._case_response(case.pk)
+
+    @extend_schema(
+        summary=gettext_lazy("Remove a participant"),
+        description=gettext_lazy(
+            "Who may add participants may remove them; 404 for someone who does not follow "
+            "the case. Answers the case as it is afterwards."
+        ),
+        request=None,
+        responses={200: s.CaseSerializer, **ACTION_ERRORS},
+        tags=["case actions"],
+    )
+    @action(detail=True, methods=["delete"], url_path=r"participants/(?P<user_id>[0-9]+)")
+    def remove_participant(self, request, pk=None, user_id=None):
+        case = self.get_object()
+        person = person_named(user_id)
+        process.case_remove_participant(case=case, actor=request.user, person=person)
         return self._case_response(case.pk)
 
     # --- Supervision -----------------------------------------------------------------------

@@ -43,7 +43,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Names of areas, specialties, outcomes and sectors in both languages (casework/translation.py);
+    # before the admin, whose forms it extends.
+    "modeltranslation",
+    # Django's admin, whose default site asks staff for their second factor (casework.twofactor).
+    "casework.twofactor.apps.SportelloAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +69,10 @@ INSTALLED_APPS = [
     "api",
     "csp",
     "axes",
+    # Two-factor sign-in for staff (casework.twofactor): TOTP apps and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +93,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the session's second factor; then staff without one go no further.
+    "django_otp.middleware.OTPMiddleware",
+    "casework.twofactor.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before axes rather than last, so the responses it counts include axes' lockout pages.
@@ -158,6 +169,13 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "it"
 LANGUAGES = [("it", _("Italian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Data names (practice areas, specialties, outcomes, sectors) in the reader's language; an
+# English name left empty reads the Italian one.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "it"
+MODELTRANSLATION_LANGUAGES = ("it", "en")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("it",)
+# Dates and times in each language's own order, 24-hour in both (casework/formats/).
+FORMAT_MODULE_PATH = ["casework.formats"]
 TIME_ZONE = "Europe/Rome"
 USE_I18N = True
 USE_TZ = True
@@ -260,6 +278,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Sportello API",
     "DESCRIPTION": "Case management for a federation of cooperatives.",
     "VERSION": "1.0.0",
+    # Choice sets whose field names ("status", "kind") other components use for other codes.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "casework.models.choices.CaseStatus",
+        "DeadlineStatusEnum": "casework.models.deadlines.Deadline.Status",
+        "DeadlineKindEnum": "casework.models.deadlines.DeadlineKind",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -314,6 +338,14 @@ AXES_VERBOSE = False  # no banner on every start; lockouts are still logged as w
 AXES_LOCKOUT_CALLABLE = "casework.config.middleware.login_locked_out"
 AXES_WHITELIST_CALLABLE = "casework.config.middleware.is_api_sign_in"
 AXES_CLIENT_IP_CALLABLE = "casework.config.middleware.client_ip"
+# A wrong second-factor code counts as a failed login (casework.twofactor); never stored in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+
+# Two-factor sign-in (casework.twofactor): consultants, supervisors and administrators give a TOTP
+# code (or a single-use recovery code) after their password, on the login page, the admin and the
+# API token endpoint. On in production; off by default in development (`make run`) and tests.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=not LOCAL)
+OTP_TOTP_ISSUER = "Sportello"
 # How many proxies of ours append to X-Forwarded-For in front of gunicorn (0: none, trust none).
 SPORTELLO_TRUSTED_PROXIES = env.int("SPORTELLO_TRUSTED_PROXIES", default=0 if LOCAL else 1)
 

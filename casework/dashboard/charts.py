@@ -19,7 +19,22 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 # Colours that keep a contrast of at least 4.5:1 against white, told apart also by the table.
-PALETTE = ("#0b5cab", "#b3261e", "#1e7a3a", "#8a5a00", "#6b3fa0", "#00727a", "#4b5563", "#a3367a")
+PALETTE = (
+    "#0b5cab",
+    "#b3261e",
+    "#1e7a3a",
+    "#8a5a00",
+    "#6b3fa0",
+    "#00727a",
+    "#4b5563",
+    "#a3367a",
+    "#c2410c",
+    "#4d7c0f",
+    "#1e3a8a",
+    "#be185d",
+)
+# A legend entry longer than this is cut with an ellipsis (its full text is in the table).
+LEGEND_CHARS = 58
 # A narrow drawing scales up well on a wide screen and stays legible on a phone.
 WIDTH = 480
 FONT = 14
@@ -279,8 +294,9 @@ def stacked_bar_chart(
     """Horizontal bars split into coloured parts (e.g. a cooperative's cases by outcome)."""
     if not rows or not keys:
         return _empty(title)
-    legend_rows = math.ceil(len(keys) / 2)
-    legend_height = 20 * legend_rows + 6
+    keys, rows = _fold_tail(list(keys), rows)
+    # One legend entry per line: two columns cut long names ("Calcolo o simulazione fornit").
+    legend_height = 20 * len(keys) + 6
     row_height, bar_height = 38, 14
     height = legend_height + row_height * len(rows) + 8
     usable = WIDTH - 60
@@ -288,12 +304,14 @@ def stacked_bar_chart(
     opening, closing = _svg_open(height, title, _describe(rows, keys, ""))
     parts = [opening]
     for index, key in enumerate(keys):
-        col, line = index % 2, index // 2
-        x, y = col * (WIDTH / 2), 14 + line * 20
+        y = 14 + index * 20
         colour = PALETTE[index % len(PALETTE)]
+        text = str(key)
+        if len(text) > LEGEND_CHARS:
+            text = text[: LEGEND_CHARS - 1].rstrip() + "…"
         parts.append(
-            f'<rect x="{x:.1f}" y="{y - 10}" width="12" height="12" fill="{colour}"></rect>'
-            f'<text x="{x + 16:.1f}" y="{y}">{escape(str(key)[:28])}</text>'
+            f'<rect x="0" y="{y - 10}" width="12" height="12" fill="{colour}"></rect>'
+            f'<text x="16" y="{y}">{escape(text)}<title>{escape(str(key))}</title></text>'
         )
     for r_index, (label, values) in enumerate(rows):
         y = legend_height + r_index * row_height
@@ -313,6 +331,23 @@ def stacked_bar_chart(
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 30}" fill="#1d2433">{_num(total)}</text>')
     parts.append(closing)
     return _figure("".join(parts), title, _table(title, label_header, list(keys), rows, ""))
+
+
+def _fold_tail(keys: list[str], rows: Sequence) -> tuple[list[str], list]:
+    """At most as many keys as colours: the smallest beyond that are summed as "Other", so no
+    two parts of a bar share a colour."""
+    if len(keys) <= len(PALETTE):
+        return keys, list(rows)
+    totals = [sum(values[i] or 0 for _label_, values in rows) for i in range(len(keys))]
+    order = sorted(range(len(keys)), key=lambda i: -totals[i])
+    kept = sorted(order[: len(PALETTE) - 1])
+    folded = [i for i in range(len(keys)) if i not in kept]
+    new_keys = [keys[i] for i in kept] + [_("Other")]
+    new_rows = [
+        (label, [values[i] for i in kept] + [sum(values[i] or 0 for i in folded)])
+        for label, values in rows
+    ]
+    return new_keys, new_rows
 
 
 def _empty(title: str) -> str:

@@ -128,9 +128,7 @@ class Deadline(models.Model):
         ]
         indexes = [
             # The reminder sweep and the "missed" sweep read open deadlines by date.
-            models.Index(
-                fields=["due_on"], condition=Q(status="open"), name="deadline_open_due"
-            ),
+            models.Index(fields=["due_on"], condition=Q(status="open"), name="deadline_open_due"),
             models.Index(fields=["responsible", "status", "due_on"], name="deadline_person"),
             models.Index(fields=["case", "due_on"], name="deadline_case"),
         ]

@@ -124,6 +124,14 @@ class IntakeForm(forms.Form):
         help_text=_("A suggestion: the federation confirms the priority when it triages the case."),
     )
     documents = _documents_field(_("Documents"))
+    confidential = forms.BooleanField(
+        label=_("Confidential"),
+        required=False,
+        help_text=_(
+            "Only you, the cooperative's legal representatives, the people you add to the case "
+            "and the federation's staff of the area will see it (e.g. a disciplinary matter)."
+        ),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

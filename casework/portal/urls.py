@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import views
+from casework.accounts import people
+
+from . import sharing, views
 
 urlpatterns = [
     path("cases/", views.portal_cases, name="portal-cases"),
@@ -13,6 +15,33 @@ urlpatterns = [
     path("cases/<int:pk>/confirm/", views.portal_case_confirm, name="portal-case-confirm"),
     path("cases/<int:pk>/reopen/", views.portal_case_reopen, name="portal-case-reopen"),
     path("cases/<int:pk>/rate/", views.portal_case_rate, name="portal-case-rate"),
+    path(
+        "cases/<int:pk>/estimates/<int:estimate_id>/accept/",
+        views.portal_estimate_accept,
+        name="portal-estimate-accept",
+    ),
+    path(
+        "cases/<int:pk>/estimates/<int:estimate_id>/decline/",
+        views.portal_estimate_decline,
+        name="portal-estimate-decline",
+    ),
+    path(
+        "cases/<int:pk>/confidential/",
+        sharing.portal_case_confidential,
+        name="portal-case-confidential",
+    ),
+    path(
+        "cases/<int:pk>/participants/",
+        sharing.portal_case_participant_add,
+        name="portal-case-participant-add",
+    ),
+    path(
+        "cases/<int:pk>/participants/<int:user_id>/remove/",
+        sharing.portal_case_participant_remove,
+        name="portal-case-participant-remove",
+    ),
+    # A cooperative's people for its legal representatives and referents (casework.accounts).
+    *people.portal_urlpatterns(),
     path("documents/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("timeline-order/", views.timeline_order, name="timeline-order"),
 ]

@@ -29,6 +29,7 @@ from casework.attachments import (
 )
 from casework.downloads import document_response, wants_inline
 from casework.errors import CaseError
+from casework.hours import waits_on_estimate
 from casework.models import (
     Attachment,
     Case,
@@ -45,14 +46,17 @@ from casework.selectors import (
     attachment_visible_to,
     attachments_visible_to,
     case_list_for,
+    cases_visible_to,
     cooperatives_of,
     events_visible_to,
     filter_unread,
     messages_visible_to,
+    sharing_of,
 )
 from casework.services import mark_read
 from workflows import process
 
+from . import hours
 from .forms import (
     CooperativeSwitchForm,
     IntakeForm,
@@ -170,9 +174,12 @@ def _case_list_page(request, *, switch_form=None, status=200):
     if sort:
         cases = cases.order_by("-last_activity_at", "-id")
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    waiting_on_us = Case.objects.filter(
-        cooperative=current, status__in=STATUS_GROUPS["mine"]
-    ).count()
+    # Of the cases this person sees (a member: their own and those they follow).
+    waiting_on_us = (
+        cases_visible_to(request.user)
+        .filter(cooperative=current, status__in=STATUS_GROUPS["mine"])
+        .count()
+    )
     return render(
         request,
         "portal/case_list.html",
@@ -189,6 +196,7 @@ def _case_list_page(request, *, switch_form=None, status=200):
             "query_error": query_error,
             "statuses": CaseStatus.choices,
             "waiting_on_us": waiting_on_us,
+            "hours": hours.usage_for(request.user, current),
             "now": timezone.now(),
         },
         status=status,
@@ -250,6 +258,7 @@ def portal_case_new(request):
                         description=data["description"],
                         priority=data["priority"],
                         channel=Channel.PORTAL,
+                        confidential=data["confidential"],
                     )
                     _attach_all(case, request.user, data["documents"], stored=stored)
             except CaseError as refused:
@@ -285,10 +294,12 @@ def _case_page(request, case: Case, *, status: int = 200, **forms):
             Prefetch("attachments", queryset=visible_attachments)
         )
     )
+    estimate = hours.estimate_context(case, request.user, forms.get("estimate_form"))
     # While the case waits on the cooperative, the last public message is the consultant's
-    # question: any answer from the cooperative would have ended the wait.
+    # question: any answer from the cooperative would have ended the wait (unless it waits on an
+    # estimate, which only accepting or declining ends).
     question = None
-    if case.status == CaseStatus.WAITING:
+    if case.status == CaseStatus.WAITING and estimate["estimate"] is None:
         question = next((m for m in reversed(conversation) if not m.internal), None)
     documents = attachments_visible_to(request.user, case).filter(message__isnull=True)
     rating = Rating.objects.filter(case=case).first()
@@ -339,6 +350,8 @@ def _case_page(request, case: Case, *, status: int = 200, **forms):
         in (CaseStatus.TRIAGE, CaseStatus.UNASSIGNED, CaseStatus.ASSIGNED, CaseStatus.WAITING),
         "can_answer": case.status in (CaseStatus.RESOLVED,),
         "can_rate": case.status == CaseStatus.CLOSED and rating is None,
+        "sharing": sharing_of(case, request.user),
+        **estimate,
     }
     return render(request, "portal/case_detail.html", context, status=status)
 
@@ -362,7 +375,8 @@ def portal_case_reply(request, pk):
         body = form.cleaned_data["body"].strip() or _("Documents sent: %(names)s") % {
             "names": ", ".join(sanitize_filename(upload.name) for upload in files)
         }
-        was_waiting = case.status == CaseStatus.WAITING
+        # A case waiting on an estimate takes the message and goes on waiting for the answer.
+        was_waiting = case.status == CaseStatus.WAITING and not waits_on_estimate(case)
         stored: list[Attachment] = []
         try:
             with transaction.atomic():
@@ -393,6 +407,38 @@ def portal_case_confirm(request, pk):
     else:
         messages.success(request, _("Thank you: the case is closed."))
     return redirect("portal-case", pk=case.pk)
+
+
+def _answer_estimate(request, pk, estimate_id, *, accepted: bool):
+    case = _member_case(request, pk)
+    form = hours.EstimateAnswerForm(request.POST)
+    if form.is_valid():
+        answer = process.case_accept_estimate if accepted else process.case_decline_estimate
+        try:
+            answer(estimate=estimate_id, actor=request.user, note=form.cleaned_data["note"])
+        except CaseError as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(
+                request,
+                _("Thank you: you accepted the estimate and the consultant goes on with the work.")
+                if accepted
+                else _("You declined the estimate; the consultant has been told."),
+            )
+            return redirect("portal-case", pk=case.pk)
+    return _case_page(request, case, status=400, estimate_form=form)
+
+
+@member_page
+@require_POST
+def portal_estimate_accept(request, pk, estimate_id):
+    return _answer_estimate(request, pk, estimate_id, accepted=True)
+
+
+@member_page
+@require_POST
+def portal_estimate_decline(request, pk, estimate_id):
+    return _answer_estimate(request, pk, estimate_id, accepted=False)
 
 
 @member_page

@@ -16,7 +16,16 @@ from .closure import (
     case_resolve,
 )
 from .documents import case_attach, case_attach_email
+from .hours import (
+    case_accept_estimate,
+    case_decline_estimate,
+    case_propose_estimate,
+    case_record_time,
+    time_entry_change,
+    time_entry_delete,
+)
 from .intake import case_open, case_reject, case_triage, next_reference, triage_decide
+from .sharing import case_add_participant, case_remove_participant, case_set_confidential
 from .supervision import case_cancel, case_change_priority
 from .transition import mark_read, validate_or_400
 from .work import (
@@ -24,13 +33,18 @@ from .work import (
     case_follow_up,
     case_post_message,
     case_provide_info,
-    case_record_time,
     case_request_info,
 )
 
 __all__ = [
     "business_days_later",
+    "case_accept_estimate",
+    "case_decline_estimate",
+    "case_propose_estimate",
+    "time_entry_change",
+    "time_entry_delete",
     "case_acknowledge",
+    "case_add_participant",
     "case_assign",
     "case_attach",
     "case_attach_email",
@@ -48,9 +62,11 @@ __all__ = [
     "case_record_time",
     "case_reject",
     "case_release",
+    "case_remove_participant",
     "case_reopen",
     "case_request_info",
     "case_resolve",
+    "case_set_confidential",
     "case_triage",
     "mark_read",
     "next_reference",

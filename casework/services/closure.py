@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
+from .hours import record_entries
 from .transition import S, _activity, _adjust_load, _now, _save, _text, _transition
 
 
@@ -59,11 +60,18 @@ def case_resolve(
         or minutes_spent < 0
         or minutes_spent > limits.RESOLUTION_MINUTES
     ):
-        raise CaseError(_("Minutes spent must be a whole number, 0 or more."), code="minutes")
+        raise CaseError(
+            _("Minutes spent must be a whole number from 0 to %(max)d.")
+            % {"max": limits.RESOLUTION_MINUTES},
+            code="minutes",
+        )
+    policy.check_state(Action.RESOLVE, case)
+    if minutes_spent:
+        # One time entry of the day, its event the resolution's own (which carries the minutes).
+        record_entries(case, actor=actor, minutes=minutes_spent, at=at)
     old = _transition(case, Action.RESOLVE)
     case.outcome = outcome
     case.resolution_summary = summary
-    case.minutes_spent += minutes_spent
     clocks.first_response_given(case, at=at)
     case.resolved_at = at
     clocks.pause(case, at=at, reason=SlaPause.Reason.AWAITING_CONFIRMATION)

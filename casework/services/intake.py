@@ -13,6 +13,7 @@ from ..errors import CaseError, ForbiddenError
 from ..models import (
     Case,
     CaseCounter,
+    CaseParticipant,
     Channel,
     Cooperative,
     Message,
@@ -80,12 +81,15 @@ def case_open(
     channel: str = Channel.PORTAL,
     opened_by=None,
     supervisor_triage: bool = False,
+    confidential: bool = False,
     at: datetime | None = None,
 ) -> Case:
     """A cooperative member opens a case; rules triage it at once when they can.
 
     `opened_by`, when not the requester, is staff opening it on the cooperative's behalf (a
     phone call, a visit, an e-mail or PEC): `check_open_on_behalf` says who may.
+    `confidential`: only the requester, the cooperative's legal representatives, the case's
+    participants and staff of its area will see it (recorded as an event of its own).
     """
     at = _now(at)
     actor = opened_by or requester
@@ -124,9 +128,12 @@ def case_open(
         priority=decided or priority or Priority.NORMAL,
         status=S.UNASSIGNED if decided else S.TRIAGE,
         channel=channel,
+        confidential=bool(confidential),
         created_at=at,
     )
     opened_status = case.status
+    # A new case has nobody following it yet: its readers and its API answer ask no query.
+    case._prefetched_objects_cache = {"participant_links": CaseParticipant.objects.none()}
     # The area's counter row stays locked until the intake commits, and it is taken before
     # routing: concurrent intakes of an area queue here, so each one routes on the loads the
     # ones before it left (two could otherwise give the last free place to two cases).
@@ -169,6 +176,12 @@ def case_open(
         )
         # Routing follows at once the event that made the case routable.
         opened.append(_routing_event(case, decision, assignee, at=at))
+    if case.confidential:
+        opened.append(
+            events.confidentiality_changed(
+                case, actor=actor, old_confidential=False, confidential=True, at=at
+            )
+        )
     opened_mail = notifications.Mail(
         case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
     )

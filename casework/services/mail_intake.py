@@ -469,14 +469,14 @@ def _people_at(address: str):
 
 
 def author_on(case: Case, address: str):
-    """Who may write on `case` from `address`: the requester, a member of its cooperative, or
-    staff of the case (`policy.is_staff_of`); None when nobody with that address may."""
+    """Who may write on `case` from `address`: someone who sees it (`policy.sees_case`: the
+    requester, a person of its cooperative whose role shows it, staff of the case); None when
+    nobody with that address may."""
     if not address:
         return None
     people = sorted(_people_at(address), key=lambda user: user.pk != case.requester_id)
     for user in people:
-        roles = roles_of(user)
-        if roles.is_member_of(case.cooperative_id) or policy.is_staff_of(case, roles):
+        if policy.sees_case(case, roles_of(user)):
             return user
     return None
 
@@ -489,6 +489,7 @@ def match_sender(address: str) -> tuple[Cooperative | None, object | None, str]:
     memberships = list(
         Membership.objects.filter(
             user__in=_people_at(address),
+            is_active=True,
             cooperative__membership_status=Cooperative.MembershipStatus.ACTIVE,
         )
         .select_related("user", "cooperative")
@@ -533,7 +534,9 @@ def requester_for(address: str, cooperative: Cooperative):
     """The member of `cooperative` with this address; for the cooperative's own address, its
     legal representative (else a referent, else its first member); None otherwise."""
     membership = (
-        Membership.objects.filter(cooperative=cooperative, user__in=_people_at(address))
+        Membership.objects.filter(
+            cooperative=cooperative, is_active=True, user__in=_people_at(address)
+        )
         .select_related("user")
         .order_by("created_at", "pk")
         .first()
@@ -542,7 +545,9 @@ def requester_for(address: str, cooperative: Cooperative):
         return membership.user
     if not address or (cooperative.email or "").lower() != address.lower():
         return None
-    people = Membership.objects.filter(cooperative=cooperative, user__is_active=True)
+    people = Membership.objects.filter(
+        cooperative=cooperative, is_active=True, user__is_active=True
+    )
     ranked = sorted(
         people.select_related("user"),
         key=lambda m: (_REPRESENTATIVES.index(m.role), m.created_at, m.pk),

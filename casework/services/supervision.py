@@ -17,6 +17,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
+from .hours import estimates_withdraw
 from .transition import S, _activity, _adjust_load, _now, _save, _text, _transition
 
 
@@ -59,6 +60,7 @@ def case_cancel(*, case: Case, actor, reason: str, at: datetime | None = None) -
     case.closed_at = at
     case.clock_running_since = None
     SlaPause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=at)
+    estimates_withdraw(case=case, at=at)
     _activity(case, at, actor)
     _save(case, at)
     if was_active:

@@ -1,4 +1,7 @@
-"""The consultant's work: messages and notes, acknowledgement, time, requests for information."""
+"""The consultant's work: messages and notes, acknowledgement, requests for information.
+
+Time entries and estimates are `casework.services.hours`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .. import events, limits, notifications, policy
-from ..errors import CaseError
 from ..models import (
     Case,
     Message,
@@ -16,6 +18,7 @@ from ..models import (
 )
 from ..policy import Action
 from ..sla import clocks
+from .hours import check_not_waiting_on_estimate
 from .transition import _activity, _now, _save, _text, _transition
 
 
@@ -73,28 +76,6 @@ def case_acknowledge(*, case: Case, actor, body: str = "", at: datetime | None =
 
 
 @transaction.atomic
-def case_record_time(*, case: Case, actor, minutes: int, note: str = "", at=None) -> Case:
-    at = _now(at)
-    policy.check_actor(Action.RECORD_TIME, case, actor)
-    if not isinstance(minutes, int) or minutes <= 0 or minutes > limits.ENTRY_MINUTES:
-        raise CaseError(_("Minutes spent must be between 1 and 1440."), code="minutes")
-    policy.check_state(Action.RECORD_TIME, case)
-    case.minutes_spent += minutes
-    _save(case, at)
-    events.record(
-        events.time_recorded(
-            case,
-            actor=actor,
-            minutes=minutes,
-            total=case.minutes_spent,
-            note=note.strip()[: limits.SHORT_NOTE],
-            at=at,
-        )
-    )
-    return case
-
-
-@transaction.atomic
 def case_request_info(*, case: Case, actor, question: str, at: datetime | None = None) -> Case:
     """Ask the cooperative for information: the case waits on them and the clocks stop."""
     at = _now(at)
@@ -128,6 +109,7 @@ def case_provide_info(*, case: Case, actor, body: str, at: datetime | None = Non
     """The cooperative answers: the case goes back to the same consultant, the clocks resume."""
     at = _now(at)
     policy.check_actor(Action.PROVIDE_INFO, case, actor)
+    check_not_waiting_on_estimate(case)
     body = _text(body, _("answer"), max_length=limits.LONG_TEXT)
     old = _transition(case, Action.PROVIDE_INFO)
     message = Message.objects.create(

@@ -15,6 +15,7 @@ from .business_time import BusinessCalendar
 
 __all__ = [
     "FIRST_YEAR",
+    "LAST_TRIGGER_YEAR",
     "MAX_BUSINESS_DAYS",
     "MOVED_TO_WORKING_DAY",
     "SUSPENDED_IN_AUGUST",
@@ -23,6 +24,7 @@ __all__ = [
     "DeadlineKind",
     "add_months",
     "business",
+    "check_trigger",
     "deadline",
     "explain",
     "fixed",
@@ -63,9 +65,14 @@ __all__ = [
 # - Dates run from 1 January 1900 (FIRST_YEAR) to 9999-12-31; anything else, a term below 1, an
 #   unknown kind, a result after 9999-12-31 or a business term above MAX_BUSINESS_DAYS raises
 #   DeadlineError (a ValueError), never OverflowError. A value of the wrong type (a datetime, a
-#   float term) raises TypeError.
+#   float term) raises TypeError. A deadline of a case, or of the command, is triggered no later
+#   than LAST_TRIGGER_YEAR (`check_trigger`).
 
 FIRST_YEAR = 1900
+# The last year a deadline of a case or a command may be triggered in. The arithmetic itself runs
+# to 9999-12-31, but a term from a trigger in 9999 ends after it for most terms, and an office's
+# calendar stops at 9998: such a trigger is a typing error, refused whatever its term.
+LAST_TRIGGER_YEAR = 9998
 # No office term is longer: ten thousand open days are about forty years of a five-day week. A
 # BusinessCalendar builds every year it crosses, so a term of millions of days would run for hours
 # before reaching the calendar's last year.
@@ -194,6 +201,22 @@ def in_months(kind: DeadlineKind | str, start: date, months: int) -> date:
     both are refused.
     """
     return deadline(kind, start, months=months).due
+
+
+def check_trigger(start: date) -> date:
+    """``start`` if it may trigger a deadline: from FIRST_YEAR to LAST_TRIGGER_YEAR.
+
+    The services and `manage.py deadline_due` refuse other years before computing anything; the
+    functions above answer every representable date.
+    """
+    _check_date(start, "start")
+    if start.year > LAST_TRIGGER_YEAR:
+        raise DeadlineError(
+            f"the start date {start.isoformat()} is after {LAST_TRIGGER_YEAR}, the last year a "
+            f"deadline may start in: its term would end after {date.max.isoformat()}, the last "
+            "representable date"
+        )
+    return start
 
 
 def add_months(start: date, months: int) -> date:

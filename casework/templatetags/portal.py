@@ -9,6 +9,7 @@ register = template.Library()
 
 register.simple_tag(presenters.sla_words, name="sla_words")
 register.filter("business_time", presenters.business_time)
+register.filter("member_sla_label", presenters.member_sla_label)
 
 
 @register.filter

@@ -112,7 +112,9 @@ def test_me_as_member(api, member, cooperative):
     body = api(member).get("/api/v1/me/").json()
 
     assert body["roles"] == ["member"]
-    assert body["cooperatives"] == [{"id": cooperative.pk, "name": "Cooperativa Alfa"}]
+    assert body["cooperatives"] == [
+        {"id": cooperative.pk, "name": "Cooperativa Alfa", "role": "legal_rep"}
+    ]
     assert body["consultant_areas"] == [] and body["supervised_areas"] == []
     assert body["consultant_office"] is None
 

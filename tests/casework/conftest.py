@@ -105,6 +105,46 @@ def registry_sample(office, area, cooperative, member, consultant, supervisor, s
     models.IdempotencyKey.objects.create(user=member, key="k-1", request_hash="0" * 64, case=case)
     models.CaseAccess.objects.create(user=consultant, case=case, channel="page")
     models.CaseRead.objects.create(user=consultant, case=case)
+    deadline = models.Deadline.objects.create(
+        cooperative=cooperative,
+        case=case,
+        area=area,
+        title="Ricorso",
+        kind="fixed",
+        trigger_date=datetime(2026, 9, 14).date(),
+        due_on=datetime(2026, 9, 14).date(),
+        responsible=consultant,
+    )
+    models.DeadlineReminder.objects.create(deadline=deadline, days_before=7)
+    models.Invitation.objects.create(
+        cooperative=cooperative,
+        email="nuova.socia@example.org",
+        token_hash="1" * 64,
+        invited_by=consultant,
+    )
+    models.CaseParticipant.objects.create(case=case, user=member, added_by=member)
+    plan = models.ServicePlan.objects.create(
+        cooperative=cooperative,
+        year=2026,
+        hours_included=20,
+        effective_from=datetime(2026, 1, 1).date(),
+        effective_until=datetime(2026, 12, 31).date(),
+    )
+    models.ServicePlanArea.objects.create(plan=plan, area=area, hours_included=8)
+    estimate = models.Estimate.objects.create(
+        case=case, minutes=120, note="Due ore per il parere.", proposed_by=consultant
+    )
+    models.TimeEntry.objects.create(
+        case=case,
+        consultant=consultant,
+        day=datetime(2026, 1, 5).date(),
+        minutes=45,
+        note="Lettura del contratto",
+        estimate=estimate,
+    )
+    models.RecurringObligation.objects.create(
+        name="Revisione cooperativa", area=area, interval_months=24, anchor="last_audit_on"
+    )
     models.SavedView.objects.create(
         owner=consultant, name="Le mie aperte", filters={"status": ["assigned"]}
     )

@@ -29,6 +29,9 @@ NOT_ADDABLE = {
     models.CaseRead,
     models.Heartbeat,
     models.InboundEmail,
+    models.Deadline,
+    models.TimeEntry,
+    models.Estimate,
 }
 
 
@@ -70,6 +73,9 @@ def test_every_casework_model_is_in_the_admin():
         models.Message,
         models.Attachment,
         models.SlaPause,
+        models.DeadlineReminder,
+        models.CaseParticipant,
+        models.ServicePlanArea,
     }
     # A model added to models.py must be given an admin (or an inline) on purpose.
     for model in models.Case._meta.apps.get_app_config("casework").get_models():
@@ -467,6 +473,7 @@ def _case_data(case, **changes):
         "messages-0-case": str(case.pk),
         "messages-0-body": case.messages.get().body,
         **_management("attachments", total=1, initial=1),
+        **_management("participant_links", total=1, initial=1),
         **_management("sla_pauses", total=1, initial=1),
         **_management("rating", total=1, initial=1),
         **_management("events", total=1, initial=1),

@@ -28,6 +28,7 @@ from casework.models import (
     CaseEvent,
     InboundEmail,
     Mailbox,
+    Membership,
     Message,
     Notification,
 )
@@ -183,6 +184,8 @@ def test_mail_from_the_cooperatives_own_address_opens_in_its_representatives_nam
 ):
     cooperative.email = "info@coopalfa.example"
     cooperative.save()
+    # The first member of the cooperative is an ordinary one; its legal representative came later.
+    Membership.objects.filter(user=member).update(role=Membership.Role.MEMBER)
     representative = factories.MembershipFactory(
         cooperative=cooperative, role="legal_rep", user__username="presidente"
     ).user

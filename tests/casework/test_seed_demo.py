@@ -160,6 +160,7 @@ def test_the_data_is_the_same_on_every_fresh_database(seeded):
     models.Cooperative.objects.all().delete()
     models.Office.objects.all().delete()
     models.Sector.objects.all().delete()
+    models.RecurringObligation.objects.all().delete()
     models.PracticeArea.objects.all().delete()
 
     _seed()

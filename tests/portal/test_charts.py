@@ -54,7 +54,7 @@ def test_line_and_column_charts_label_days():
         )
     assert line.count("<circle") == 7 and "<polyline" in line
     assert column.count("<rect") >= 14
-    assert "March 1" in line  # the data table names each day
+    assert "1 March" in line  # the data table names each day, day before month
 
 
 def test_no_data_says_so():

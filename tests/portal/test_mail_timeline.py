@@ -85,7 +85,7 @@ def test_the_member_sees_the_pec_certification(client, member, cooperative, proc
 
     page = _portal_page(client, member, inbound.case)
 
-    assert "PEC certified by Gestore PEC di prova S.p.A. at Jan. 15, 2026, 10:23 a.m." in page
+    assert "PEC certified by Gestore PEC di prova S.p.A. at 15 January 2026, 10:23" in page
     assert "envelope could not be read" not in page
 
 
@@ -108,7 +108,7 @@ def test_the_member_sees_the_receipts_of_the_federations_pec(
 
     page = _portal_page(client, member, case)
 
-    assert f"PEC receipt</strong>: Delivered to {ALFA_PEC} at Jan. 15, 2026" in page
+    assert f"PEC receipt</strong>: Delivered to {ALFA_PEC} at 15 January 2026" in page
 
 
 def test_the_member_never_reads_how_a_supervisor_linked_the_mail(

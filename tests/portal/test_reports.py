@@ -138,7 +138,7 @@ def test_csv_has_the_same_figures_as_the_page(
     client.force_login(member)
     page = client.get(f"/reports/cooperatives/{cooperative.pk}/").content.decode()
     figures = _page_figures(page)
-    assert len(figures) == 12
+    assert len(figures) == 14
     export = client.get(f"/reports/cooperatives/{cooperative.pk}/export.csv")
     assert export["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment;" in export["Content-Disposition"]

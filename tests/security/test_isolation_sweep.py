@@ -8,6 +8,10 @@ Every URL is then asked with GET and with an empty POST by a member of cooperati
 consultant and a supervisor of another practice area, and an anonymous visitor. No answer may be
 a server error or show B's data (marker strings chosen so they appear nowhere else), and no
 object URL of B may answer with a success to any of them.
+
+The same sweep then runs inside B, once its cases are confidential: an ordinary member of B (who
+sees only their own case), a referent of B (who sees all but the confidential ones) and a legal
+representative who left B (who sees nothing) must find none of those cases anywhere.
 """
 
 from __future__ import annotations
@@ -48,13 +52,16 @@ STAFF_ROLES = ("consultant_other_area", "supervisor_other_area")
 # the figures in it must count only the cases they may see (see the test below). Staff open
 # cases for any cooperative (`case_new`), so its form lists every cooperative and its people.
 # The staff's page of a cooperative (`cooperative`) shows its profile and people to all staff,
-# and only the cases they may see (tests/workspace/test_cooperative_page.py).
+# and only the cases they may see (tests/workspace/test_cooperative_page.py). The hours a
+# cooperative's plan includes and has used (`cooperative-hours`) are the figure any consultant
+# needs before proposing work beyond it: its name and minutes, no case (tests/hours/test_api.py).
 NAME_SHOWN_TO_STAFF = (
     "report-cooperatives",
     "report-cooperative",
     "report-cooperative-csv",
     "case_new",
     "cooperative",
+    "cooperative-hours",
 )
 
 
@@ -264,15 +271,18 @@ def leaked(body: bytes, markers: list[str]) -> list[str]:
     return [marker for marker in markers if marker in text]
 
 
-def test_no_outsider_sees_cooperative_b(cooperative_b_world, capsys):
-    patterns, urls = swept_urls(cooperative_b_world)
+def sweep(world: dict, roles, *, allowed) -> tuple[list[str], str]:
+    """Every swept URL, GET and empty POST, as each of `roles` (`world["outsiders"]`): the
+    problems found and a line of figures. `allowed(role, name, url)` says which pages may name
+    B and answer with a success by design."""
+    patterns, urls = swept_urls(world)
     statuses: Counter[int] = Counter()
     problems: list[str] = []
     requests = 0
     swept = {url for _pattern, url, _names in urls}
-    for role in ROLES:
+    for role in roles:
         client = Client(raise_request_exception=False)
-        user = cooperative_b_world["outsiders"][role]
+        user = world["outsiders"][role]
         if user is not None:
             client.force_login(user)
         for sweepable, url, names_b_object in urls:
@@ -286,8 +296,8 @@ def test_no_outsider_sees_cooperative_b(cooperative_b_world, capsys):
                     body = b"".join(response.streaming_content)
                 if response.status_code >= 500:
                     problems.append(f"{where}: {response.status_code}")
-                found = leaked(body, cooperative_b_world["markers"])
-                name_by_design = role in STAFF_ROLES and sweepable.name in NAME_SHOWN_TO_STAFF
+                found = leaked(body, world["markers"])
+                name_by_design = allowed(role, sweepable.name, url)
                 if name_by_design:
                     found = [marker for marker in found if marker != COOPERATIVE_MARKER]
                 if found:
@@ -301,19 +311,93 @@ def test_no_outsider_sees_cooperative_b(cooperative_b_world, capsys):
                     if not location.startswith("/login/"):
                         target = client.get(location)
                         requests += 1
-                        if target.status_code >= 500 or leaked(
-                            target.content, cooperative_b_world["markers"]
-                        ):
+                        if target.status_code >= 500 or leaked(target.content, world["markers"]):
                             problems.append(f"{where}: redirected to {location}, which leaks")
+    figures = (
+        f"{len(patterns)} URL patterns, {len(urls)} URLs, {len(roles)} roles, {requests} "
+        "requests; statuses " + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
+    )
+    return problems, figures
+
+
+def test_no_outsider_sees_cooperative_b(cooperative_b_world, capsys):
+    problems, figures = sweep(
+        cooperative_b_world,
+        ROLES,
+        allowed=lambda role, name, url: role in STAFF_ROLES and name in NAME_SHOWN_TO_STAFF,
+    )
 
     with capsys.disabled():
-        print(
-            f"\nisolation sweep: {len(patterns)} URL patterns, {len(urls)} URLs, "
-            f"{len(ROLES)} roles, {requests} requests; statuses "
-            + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items()))
-        )
+        print(f"\nisolation sweep: {figures}")
     assert not problems, "\n".join(problems)
     assert Message.objects.filter(pk=cooperative_b_world["note"], internal=True).exists()
+
+
+# Inside cooperative B: people who belong to it, none of whom may see its confidential cases
+# opened by its legal representative (an ordinary member sees only their own cases and those
+# they follow; a referent every case but the confidential ones; someone who left, nothing).
+INSIDERS = ("colleague_of_b", "referent_of_b", "former_legal_rep_of_b")
+# B's people open B's own report (its name, its figures over the cases they see), which counts
+# none of the confidential cases (tests/security/test_roles_matrix.py), and its list of
+# cooperatives; a referent gets 200 from them, the others 404.
+COOPERATIVE_PAGES = ("report-cooperatives", "report-cooperative", "report-cooperative-csv")
+
+
+@pytest.fixture
+def confidential_b_world(cooperative_b_world, cooperative_b, consultant):
+    """B's five cases made confidential (its legal representative opened them all), and people
+    of B who may not see them: an ordinary member with a case of their own, a referent, and a
+    legal representative who left."""
+    colleague = factories.MembershipFactory(
+        cooperative=cooperative_b, role="member", user__username="socio.b.collega"
+    ).user
+    referent = factories.MembershipFactory(
+        cooperative=cooperative_b, role="referent", user__username="referente.b"
+    ).user
+    former = factories.MembershipFactory(
+        cooperative=cooperative_b, user__username="ex.presidente.b", is_active=False
+    ).user
+    process.case_open(
+        requester=colleague,
+        cooperative=cooperative_b,
+        area=cooperative_b_world["cases"][0].area,
+        subject="Pratica del collega",
+        description="Dati suoi",
+    )
+    for case in cooperative_b_world["cases"]:
+        process.case_set_confidential(case=case, actor=consultant, confidential=True)
+    return {
+        **cooperative_b_world,
+        "outsiders": {
+            "colleague_of_b": colleague,
+            "referent_of_b": referent,
+            "former_legal_rep_of_b": former,
+        },
+        # They belong to B: its name is theirs to see, the cases' words are not.
+        "markers": [m for m in cooperative_b_world["markers"] if m != COOPERATIVE_MARKER],
+    }
+
+
+def _insider_allowed(world: dict):
+    """B's own pages, which answer as each one's role allows (the markers still say whether a
+    case leaked): its report, and for its referent what hangs off the cooperative itself
+    (`cooperatives/<B>/...`: its hours, its invitations)."""
+    own = f"cooperatives/{world['cooperative']}/"
+
+    def allowed(role: str, name: str, url: str) -> bool:
+        return name in COOPERATIVE_PAGES or (role == "referent_of_b" and own in url)
+
+    return allowed
+
+
+def test_no_colleague_sees_a_confidential_case_or_a_case_not_theirs(confidential_b_world, capsys):
+    problems, figures = sweep(
+        confidential_b_world, INSIDERS, allowed=_insider_allowed(confidential_b_world)
+    )
+
+    with capsys.disabled():
+        print(f"\nisolation sweep inside B: {figures}")
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("role", STAFF_ROLES)

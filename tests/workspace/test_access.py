@@ -42,6 +42,26 @@ def _url(name, *, case_id, task_id, follow_up_id, attachment_id):
         "case_view_delete": {"view_id": 1},
         # A cooperative's page: refused to non-staff before any lookup.
         "cooperative": {"pk": 1},
+        # Deadlines: the page, and one deadline's change, done and reopen (refused to non-staff
+        # before any lookup); adding one is under the case.
+        "deadlines": {},
+        **{name: {"pk": 1} for name in ("deadline_edit", "deadline_done", "deadline_reopen")},
+        # Who follows the case: one participant's removal names them.
+        "participant_remove": {"case_id": case_id, "user_id": 1},
+        # Hours: one entry's correction and deletion; the billing file of a period.
+        **{
+            name: {"case_id": case_id, "entry_id": 1}
+            for name in ("time_entry_change", "time_entry_delete")
+        },
+        "billing_csv": {},
+        # A cooperative's people (refused to non-staff before any lookup).
+        "cooperative_people": {"cooperative_id": 1},
+        "cooperative_people_invite": {"cooperative_id": 1},
+        "cooperative_people_remove": {"cooperative_id": 1, "membership_id": 1},
+        **{
+            name: {"cooperative_id": 1, "invitation_id": 1}
+            for name in ("cooperative_people_resend", "cooperative_people_revoke")
+        },
     }
     return reverse(f"work:{name}", kwargs=kwargs.get(name, {"case_id": case_id}))
 

@@ -35,6 +35,8 @@ def alfa_page_world(
     cooperative.joined_on = date(2011, 3, 14)
     cooperative.sector = factories.SectorFactory(code="agri", name="Agroalimentare")
     cooperative.save()
+    member.first_name, member.last_name = "Anna", "Bianchi"
+    member.save()
     legal_rep = factories.MembershipFactory(
         cooperative=cooperative,
         role=Membership.Role.LEGAL_REPRESENTATIVE,
@@ -140,9 +142,9 @@ def test_a_supervisor_sees_the_profile_people_cases_and_figures(
     # and its people with their roles, the disabled account said so; Beta's people are not
     people = response.context["people"]
     assert [(m.user.username, m.get_role_display()) for m in people] == [
+        ("socio", "Legal representative"),
         ("presidente.alfa", "Legal representative"),
         ("ex.referente", "Referent"),
-        ("socio", "Member"),
     ]
     assert "account disabled" in page
     assert other_member.username not in page

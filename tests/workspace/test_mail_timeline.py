@@ -89,17 +89,17 @@ def test_a_pec_shows_what_the_provider_certified(
     page = _case_page(client, consultant, inbound.case)
 
     assert f"E-mail from {ALFA_PEC}." in page
-    assert "PEC certified by Gestore PEC di prova S.p.A. at Jan. 15, 2026, 10:23 a.m., id " in page
+    assert "PEC certified by Gestore PEC di prova S.p.A. at 15 January 2026, 10:23, id " in page
     assert "opec210.20260115102345.12345.678.1.62@pec.gestore.example" in page
 
 
 @pytest.mark.parametrize(
     ("receipt", "words"),
     [
-        ("accettazione", "Accepted by the sender&#x27;s provider at Jan. 15, 2026"),
-        ("avvenuta-consegna", f"Delivered to {ALFA_PEC} at Jan. 15, 2026"),
+        ("accettazione", "Accepted by the sender&#x27;s provider at 15 January 2026"),
+        ("avvenuta-consegna", f"Delivered to {ALFA_PEC} at 15 January 2026"),
         ("non-accettazione", "Not accepted by the sender&#x27;s provider at"),
-        ("errore-consegna", f"Delivery error to {ALFA_PEC} at Jan. 15, 2026"),
+        ("errore-consegna", f"Delivery error to {ALFA_PEC} at 15 January 2026"),
     ],
 )
 def test_a_pec_receipt_shows_on_the_case_of_the_email_it_certifies(

@@ -51,7 +51,7 @@ def test_the_inbox_says_the_sla_state_with_the_due_time(client, consultant, open
 
         html = _html(client.get(reverse("work:inbox"), HTTP_ACCEPT_LANGUAGE="en"))
 
-    assert "At risk — due Mon 1 p.m." in html
+    assert "At risk — due Mon 13:00" in html
 
 
 def test_an_empty_inbox_points_to_the_queue(client, colleague, process_setup):
@@ -164,8 +164,22 @@ def test_a_closed_case_offers_no_work(client, consultant, rated_case):
 
     html = _html(client.get(reverse("work:case", args=[rated_case.pk])))
 
-    # Besides the page's chrome (language, log out, the header's search box) only time.
-    assert _action_urls(html) == {"time", "setlang", "logout", "search", "timeline-order"}
+    # Besides the page's chrome (language, log out, the header's search box) only time (and
+    # correcting or deleting each entry), adding a deadline (a term may run on after the case
+    # closed) and whether it is confidential (its history stays sensitive).
+    entries = {str(pk) for pk in rated_case.time_entries.values_list("pk", flat=True)}
+    assert entries
+    assert _action_urls(html) == {
+        *entries,
+        "delete",
+        "time",
+        "setlang",
+        "logout",
+        "search",
+        "timeline-order",
+        "new",
+        "confidential",
+    }
 
 
 def test_the_follow_up_page_shows_the_rating(client, area_supervisor, follow_up_task, rated_case):

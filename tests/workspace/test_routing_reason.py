@@ -8,7 +8,12 @@ pytestmark = pytest.mark.django_db
 def test_case_page_explains_why_the_consultant_was_chosen(client, assigned_case, consultant):
     client.force_login(consultant)
     page = client.get(f"/work/cases/{assigned_case.pk}/").content.decode()
-    assert f"Assigned to {consultant.username}." in page
+    # The name people know the consultant by, never the username.
+    consultant.first_name, consultant.last_name = "Carla", "Verdi"
+    consultant.save()
+    page = client.get(f"/work/cases/{assigned_case.pk}/").content.decode()
+    assert "Assigned to Carla Verdi." in page
+    assert f"Assigned to {consultant.username}." not in page
     assert "Same office as the cooperative (BO)." in page
 
 

@@ -37,10 +37,13 @@ from django.db.models import (
     When,
 )
 from django.db.models import Case as Choose
+from django.forms.utils import flatatt
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -92,7 +95,10 @@ def staff_case_rows(user, *, export: bool = False) -> QuerySet[Case]:
     cases = staff_cases_of(user).defer(*UNSHOWN_FIELDS).annotate(sla_due=due_that_matters())
     if export:
         return cases.select_related("cooperative", "area", "assignee", "outcome", "rating")
-    return with_read_state(cases.select_related("cooperative", "area", "assignee"), user)
+    # The page's cooperatives, areas and assignees come in queries of their own: joined, they
+    # were joined to every case the filters keep before the sort picked the page's fifty
+    # (16,000 open cases of an area at a million: 50 ms of joins and a sort of wide rows).
+    return with_read_state(cases.prefetch_related("cooperative", "area", "assignee"), user)
 
 
 # --- Sorting -------------------------------------------------------------------------------
@@ -158,6 +164,26 @@ def _ordered(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
 
 
 # --- Filters -------------------------------------------------------------------------------
+
+
+class LongSelect(forms.Select):
+    """A select of many options (every consultant of the federation), its options written here
+    rather than through Django's per-option widget templates: those cost a supervisor's page
+    of the list 0.1 ms an option, 900 consultants twice over."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (code, mark_safe(" selected") if str(code) in chosen else "", label)
+                for code, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 class InFilter(django_filters.MultipleChoiceFilter):
@@ -227,6 +253,7 @@ class CaseListFilter(django_filters.FilterSet):
         method="filter_assignee",
         label=gettext_lazy("Assignee"),
         empty_label=gettext_lazy("Anyone"),
+        widget=LongSelect,
     )
     priority = InFilter(choices=Priority.choices, label=gettext_lazy("Priority"))
     sla = InFilter(field_name="sla_state", choices=SlaState.choices, label=gettext_lazy("SLA"))
@@ -786,7 +813,9 @@ class BulkForm(WorkspaceForm):
             (Action.PRIORITY, gettext_lazy("Change the priority")),
         ]
     )
-    consultant = forms.ChoiceField(label=gettext_lazy("Assign to"), required=False)
+    consultant = forms.ChoiceField(
+        label=gettext_lazy("Assign to"), required=False, widget=LongSelect
+    )
     priority = forms.ChoiceField(
         label=gettext_lazy("New priority"),
         required=False,

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from casework import canned, limits, policy
+from casework.hours import offered_actions
 from casework.mail import language_of
 from casework.models import Attachment, CannedReply, Case, Message, OutcomeCode
 from casework.portal.forms import MultipleFileField, MultipleFileInput, documents_help
@@ -80,6 +81,10 @@ def _time(case, user, data) -> None:
     process.case_record_time(case=case, actor=user, minutes=data["minutes"], note=data["body"])
 
 
+def _estimate(case, user, data) -> None:
+    process.case_propose_estimate(case=case, actor=user, minutes=data["minutes"], note=data["body"])
+
+
 @dataclass(frozen=True)
 class Mode:
     """One thing the composer sends: who may (the policy's action), who reads it, the call."""
@@ -97,8 +102,10 @@ class Mode:
     text_max: int = limits.LONG_TEXT
     # The documents go in before the action: after a hand-back the consultant no longer holds it.
     documents_first: bool = False
-    # The minutes are the action's own (a resolution's minutes spent, a time entry).
+    # The minutes are the action's own (a resolution's minutes spent, a time entry, an estimate).
     own_minutes: bool = False
+    # The most minutes the mode takes (a time entry's: a day; an estimate's: more).
+    minutes_max: int = limits.ENTRY_MINUTES
 
 
 MODES = (
@@ -167,9 +174,23 @@ MODES = (
         button=_("Record the minutes"),
         done=_("Time recorded on %(reference)s."),
         send=_time,
-        text_max=limits.SHORT_NOTE,
+        text_max=limits.ENTRY_NOTE,
         documents_first=True,
         own_minutes=True,
+    ),
+    Mode(
+        slug="estimate",
+        label=_("Propose an estimate beyond the plan"),
+        action=policy.Action.PROPOSE_ESTIMATE,
+        public=True,
+        text_label=_("What the extra hours are for"),
+        button=_("Send the estimate"),
+        done=_("%(reference)s now waits for the cooperative to accept or decline the estimate."),
+        send=_estimate,
+        missing_text=_("Say what the extra hours are for."),
+        text_max=limits.REASON,
+        own_minutes=True,
+        minutes_max=limits.ESTIMATE_MINUTES,
     ),
 )
 MODES_BY_SLUG = {mode.slug: mode for mode in MODES}
@@ -293,9 +314,10 @@ class ComposerForm(WorkspaceForm):
         label=_("Minutes spent"),
         required=False,
         min_value=0,
-        max_value=limits.RESOLUTION_MINUTES,
+        max_value=limits.ESTIMATE_MINUTES,
         help_text=_(
-            "Recorded once: with a resolution as its minutes spent, otherwise as a time entry."
+            "Recorded once: with a resolution as its minutes spent, otherwise as a time entry; "
+            "with an estimate, the minutes it asks for beyond the plan."
         ),
     )
     documents = MultipleFileField(label=_("Documents"), widget=MultipleFileInput())
@@ -307,7 +329,7 @@ class ComposerForm(WorkspaceForm):
         self.texts = texts
         offered = {mode.slug for mode in self.modes}
         self.offers_outcome = "resolve" in offered
-        self.offers_minutes = bool(offered & {"resolve", "time"})
+        self.offers_minutes = bool(offered & {"resolve", "time", "estimate"})
         self.offers_documents = bool(
             {policy.Action.ATTACH, policy.Action.ATTACH_INTERNAL} & set(allowed)
         )
@@ -367,10 +389,14 @@ class ComposerForm(WorkspaceForm):
             self.add_error("outcome", _("Choose the outcome of the resolution."))
         if mode.slug == "time" and not minutes and "minutes" not in self.errors:
             self.add_error("minutes", _("Write the minutes spent."))
-        if not mode.own_minutes and minutes > limits.ENTRY_MINUTES:
+        if mode.slug == "estimate" and not minutes and "minutes" not in self.errors:
+            self.add_error("minutes", _("Write the minutes the estimate asks for."))
+        if minutes > mode.minutes_max and "minutes" not in self.errors:
             self.add_error(
                 "minutes",
-                _("A time entry is at most %(n)d minutes.") % {"n": limits.ENTRY_MINUTES},
+                _("A time entry is at most %(n)d minutes.") % {"n": limits.ENTRY_MINUTES}
+                if mode.minutes_max == limits.ENTRY_MINUTES
+                else _("At most %(n)d minutes here.") % {"n": mode.minutes_max},
             )
         return data
 
@@ -393,7 +419,7 @@ def composer_form(case: Case, user, data=None, files=None, *, initial=None) -> C
         data,
         files,
         case=case,
-        allowed=policy.allowed_actions(case, user),
+        allowed=offered_actions(case, user),
         texts=canned_texts(case),
         initial=initial,
     )

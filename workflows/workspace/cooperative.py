@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from casework import case_links
+from casework import case_links, hours
 from casework.cooperatives import (
     RECENT_CASES,
     cooperative_figures,
@@ -21,6 +21,15 @@ from casework.models import SlaState
 from casework.presenters import sla_summary
 
 from .views import staff_required
+
+
+def _billing_url(now) -> str:
+    """The billing file of this year so far (every cooperative the supervisor sees)."""
+    today = timezone.localdate(now)
+    return (
+        f"{reverse('work:billing_csv')}?since={today.replace(month=1, day=1).isoformat()}"
+        f"&until={today.isoformat()}"
+    )
 
 
 @staff_required
@@ -52,6 +61,8 @@ def cooperative_page(request, pk: int):
             "rows": rows,
             "recent_limit": RECENT_CASES,
             "figures": figures,
+            "hours": hours.plan_usage(cooperative, timezone.localdate(now).year),
+            "billing_url": _billing_url(now) if hours.may_bill(request.user) else None,
             "links": {
                 "all_cases": case_links.case_list_url(cooperative=cooperative.pk),
                 "open": case_links.open_cases_url(cooperative=cooperative.pk),

@@ -105,6 +105,14 @@ class StaffIntakeForm(WorkspaceForm):
         choices=[("", gettext_lazy("Let the area's rules decide")), *Priority.choices],
         required=False,
     )
+    confidential = forms.BooleanField(
+        label=gettext_lazy("Confidential"),
+        required=False,
+        help_text=gettext_lazy(
+            "Only the person above, the cooperative's legal representatives, the people added "
+            "to the case and staff of the area will see it (e.g. a disciplinary matter)."
+        ),
+    )
 
     def __init__(self, *args, roles: Roles, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,7 +125,9 @@ class StaffIntakeForm(WorkspaceForm):
             .order_by("name")
         )
         self.fields["requester"].queryset = (
-            Membership.objects.filter(cooperative__membership_status=active, user__is_active=True)
+            Membership.objects.filter(
+                cooperative__membership_status=active, is_active=True, user__is_active=True
+            )
             .select_related("user", "cooperative")
             .order_by("cooperative__name", "user__last_name", "user__first_name", "user__username")
         )
@@ -176,6 +186,7 @@ def case_new(request):
                 subject=data["subject"],
                 description=data["description"],
                 priority=data["priority"] or None,
+                confidential=data["confidential"],
             )
         except CaseError as refused:
             form.add_error(FIELD_OF_REFUSAL.get(refused.code), refused.message)

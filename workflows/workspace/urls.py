@@ -2,7 +2,20 @@
 
 from django.urls import path
 
-from . import cases, composer, cooperative, intake, mail, search, views
+from casework.accounts import people
+
+from . import (
+    cases,
+    composer,
+    cooperative,
+    deadlines,
+    hours,
+    intake,
+    mail,
+    search,
+    sharing,
+    views,
+)
 
 app_name = "work"
 urlpatterns = [
@@ -44,8 +57,36 @@ urlpatterns = [
         )
         for mode in composer.MODES
     ),
+    # Who sees and follows the case: confidentiality and participants.
+    path(
+        "cases/<int:case_id>/confidential/",
+        sharing.case_confidential,
+        name="case_confidential",
+    ),
+    path("cases/<int:case_id>/participants/", sharing.participant_add, name="participant_add"),
+    path(
+        "cases/<int:case_id>/participants/<int:user_id>/remove/",
+        sharing.participant_remove,
+        name="participant_remove",
+    ),
+    # Deadlines: the page of one's deadlines, and a case's (added, changed, done, reopened).
+    *deadlines.urlpatterns,
+    # Hours: a time entry corrected or deleted on the case page; the billing file of a period.
+    path(
+        "cases/<int:case_id>/time-entries/<int:entry_id>/",
+        hours.entry_change,
+        name="time_entry_change",
+    ),
+    path(
+        "cases/<int:case_id>/time-entries/<int:entry_id>/delete/",
+        hours.entry_delete,
+        name="time_entry_delete",
+    ),
+    path("reports/billing.csv", hours.billing_csv, name="billing_csv"),
     path("followups/<int:task_id>/", views.follow_up, name="follow_up"),
     path("cooperatives/<int:pk>/", cooperative.cooperative_page, name="cooperative"),
+    # Its people: invite, resend, revoke, remove (casework.accounts.people).
+    *people.workspace_urlpatterns(),
     # Unmatched mail: a supervisor links it to a cooperative (opening its case) or discards it.
     path("mail/", mail.mail_list, name="mail"),
     path("mail/<int:inbound_id>/", mail.mail_detail, name="mail_detail"),

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from casework import mail_timeline, policy, reminders, routing
+from casework import deadline_words, hours, mail_timeline, policy, reminders, routing
 from casework.audit import case_read_recorded
 from casework.downloads import document_response, preview_kind, wants_inline
 from casework.errors import CaseError, ConflictError, ForbiddenError, NotFoundError
@@ -49,6 +49,7 @@ from casework.selectors import (
     attachments_visible_to,
     cases_visible_to,
     messages_visible_to,
+    sharing_of,
 )
 from casework.services import mark_read
 from workflows import process
@@ -57,6 +58,7 @@ from workflows.selectors import (
     HUMAN_STEPS,
     available_tasks,
     by_case_activity,
+    by_case_due,
     case_of,
     my_tasks,
     with_case_read_state,
@@ -142,13 +144,20 @@ def _task_rows(tasks, *, now: datetime) -> list[TaskRow]:
 SORT_BY_ACTIVITY = "activity"
 
 
+SORT_BY_TASK_AGE = "oldest"
+
+
 def _sorted_tasks(request, tasks):
-    """Tasks with their case's read state, in the order asked for: `?sort=activity` puts the
-    newest activity first; otherwise the list's own order (oldest task first)."""
+    """Tasks with their case's read state, in the order asked for: by default the case due
+    soonest first; `?sort=activity` the newest activity first; `?sort=oldest` the oldest task
+    first."""
     tasks = with_case_read_state(tasks, request.user)
-    if request.GET.get("sort") == SORT_BY_ACTIVITY:
+    sort = request.GET.get("sort")
+    if sort == SORT_BY_ACTIVITY:
         return by_case_activity(tasks), SORT_BY_ACTIVITY
-    return tasks, ""
+    if sort == SORT_BY_TASK_AGE:
+        return tasks, SORT_BY_TASK_AGE
+    return by_case_due(tasks), ""
 
 
 def _visible_task(user, task_id: int) -> tuple[Task, Case]:
@@ -526,9 +535,21 @@ class _Names:
         usernames, area_codes, specialty_ids, outcome_codes = set(), set(), set(), set()
         for event in events:
             for values in (event.before or {}, event.after or {}):
-                for key in ("assignee", "previous_assignee", "opened_by"):
+                for key in (
+                    "assignee",
+                    "previous_assignee",
+                    "opened_by",
+                    "username",
+                    "responsible",
+                ):
                     if values.get(key):
                         usernames.add(values[key])
+                # The routing decision names the winner and the runner-up by username.
+                params = values.get("reason_params")
+                if isinstance(params, dict):
+                    for key in ("username", "runner_up"):
+                        if isinstance(params.get(key), str):
+                            usernames.add(params[key])
                 if values.get("area"):
                     area_codes.add(values["area"])
                 if isinstance(values.get("specialty"), int):
@@ -642,16 +663,8 @@ def _event_details(event: CaseEvent, names: _Names) -> list[str]:
         details.append(
             _("It was assigned to %(who)s.") % {"who": names.user(after["previous_assignee"])}
         )
-    elif kind == K.TIME_RECORDED:
-        minutes, total = after.get("minutes") or 0, after.get("total") or 0
-        details.append(
-            ngettext(
-                "%(minutes)d minute recorded, %(total)d in all.",
-                "%(minutes)d minutes recorded, %(total)d in all.",
-                minutes,
-            )
-            % {"minutes": minutes, "total": total}
-        )
+    elif kind in hours.KINDS:
+        details.extend(hours.timeline_words(event))
     elif kind == K.RESOLVED:
         outcome = after.get("outcome")
         details.append(
@@ -677,10 +690,28 @@ def _event_details(event: CaseEvent, names: _Names) -> list[str]:
                 "new": _label(Priority.choices, after.get("priority")),
             }
         )
+    elif kind == K.CONFIDENTIALITY_CHANGED:
+        if after.get("confidential"):
+            details.append(
+                _(
+                    "Now confidential: only its requester, the legal representatives, its "
+                    "participants and staff of the area see it."
+                )
+            )
+        else:
+            details.append(_("No longer confidential."))
+    elif kind == K.PARTICIPANT_ADDED and after.get("username"):
+        details.append(_("%(who)s follows the case.") % {"who": names.user(after["username"])})
+    elif kind == K.PARTICIPANT_REMOVED and before.get("username"):
+        details.append(
+            _("%(who)s no longer follows the case.") % {"who": names.user(before["username"])}
+        )
     elif kind == K.SLA_PAUSED and after.get("reason"):
         details.append(_label(SlaPause.Reason.choices, after["reason"]))
     elif kind in (K.WAITING_REMINDED, K.AUTO_CLOSE_WARNED):
         details.extend(reminders.timeline_words(event))
+    elif kind in deadline_words.KINDS:
+        details.extend(deadline_words.timeline_words(event, names.users))
     elif kind in mail_timeline.KINDS:
         # The workspace's reader is staff of the case (its page is theirs only).
         details.extend(mail_timeline.timeline_words(event, staff=True, providers=names.providers))
@@ -749,7 +780,7 @@ def timeline(user, case: Case, *, newest_first: bool = False) -> list[Entry]:
                 who=_display_name(event.actor),
                 title=event.get_kind_display(),
                 details=_event_details(event, names),
-                text=routing.reason_text_from_event(after) or event.note,
+                text=routing.reason_text_from_event(after, names.users) or event.note,
                 order=0,
                 pk=event.pk,
             )
@@ -867,6 +898,8 @@ def _render_case(
             "work_forms": [shown for shown in forms_shown if not shown.action.supervision],
             "supervision_forms": [shown for shown in forms_shown if shown.action.supervision],
             "paused_since": case.sla_paused_at,
+            "sharing": sharing_of(case, request.user),
+            "hours": hours.case_panel(case, request.user),
         },
         status=400 if composer_form.errors or any(form.errors for form in bound.values()) else 200,
     )

@@ -7,7 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from casework.management.arguments import bad_argument, office_by_code
 from casework.sla.clocks import calendar_for_office
-from casework.sla.deadlines import Deadline, DeadlineError, DeadlineKind, deadline, explain
+from casework.sla.deadlines import (
+    Deadline,
+    DeadlineError,
+    DeadlineKind,
+    check_trigger,
+    deadline,
+    explain,
+)
 
 KINDS = ", ".join(DeadlineKind)
 # date.fromisoformat also takes 20260715 and 2026-W29-3; the command asks for one spelling.
@@ -60,6 +67,10 @@ class Command(BaseCommand):
         if start is None:
             raise bad_argument("Give --start, the trigger date (YYYY-MM-DD).")
         trigger = parse_date(start)
+        try:
+            check_trigger(trigger)
+        except DeadlineError as error:
+            raise bad_argument(f"{str(error)[:1].upper()}{str(error)[1:]}.") from error
         term = {
             "days": parse_term(days, "--days") if days is not None else None,
             "months": parse_term(months, "--months") if months is not None else None,

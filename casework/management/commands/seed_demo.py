@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from casework import demo
+from casework import demo, demo_obligations
 
 # Each case is driven through the real process (300 take about 40 s); larger federations are
 # what `make bench` loads.
@@ -36,6 +36,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        try:
+            # Before anything else: with DEBUG off nothing is written, no superuser made.
+            demo.refuse_outside_development()
+        except demo.DemoRefused as refused:
+            raise CommandError(str(refused)) from refused
         if not 0 <= options["cases"] <= MAX_CASES:
             # Exit code 2 for a bad argument, as argparse's own errors.
             raise CommandError(
@@ -48,12 +53,19 @@ class Command(BaseCommand):
         counts.update(
             demo.seed_registry(stdout=progress, reset_passwords=options["reset_passwords"])
         )
+        counts.update(demo_obligations.seed_obligations(stdout=progress))
         if options["cases"] > 0:
             # The workflow layer drives cases through the real process; imported here so the
             # registry part stays usable on its own.
             from workflows.demo import seed_cases
 
             counts.update(seed_cases(count=options["cases"], stdout=progress))
+            # The obligations' deadlines and the cases due now, as the nightly run makes them.
+            counts.update(demo_obligations.generate(stdout=progress))
+        # This year's service plans; with cases, Alfa's hours and an estimate waiting on it.
+        from workflows.demo_hours import seed_hours
+
+        counts.update(seed_hours(stdout=progress))
         created = sum(row["created"] for row in counts.values())
         found = sum(row["found"] for row in counts.values())
         self.stdout.write(

@@ -1,0 +1,1 @@
+"""People and accounts pages: password reset and change, invitations, a cooperative's people."""
