@@ -132,7 +132,8 @@ def case_open(
         created_at=at,
     )
     opened_status = case.status
-    # A new case has nobody following it yet: its readers and its API answer ask no query.
+    # A new case has nobody following it yet: choosing who its mails reach asks no query (the
+    # empty list is dropped again below, before anyone can add a participant).
     case._prefetched_objects_cache = {"participant_links": CaseParticipant.objects.none()}
     # The area's counter row stays locked until the intake commits, and it is taken before
     # routing: concurrent intakes of an area queue here, so each one routes on the loads the
@@ -189,6 +190,7 @@ def case_open(
     events.record_all(opened)
     # Whoever opened it has read it; a requester who did not (a phone call) has it unread.
     mark_read(case=case, user=actor, at=at)
+    case._prefetched_objects_cache.pop("participant_links", None)
     return case
 
 

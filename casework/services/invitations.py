@@ -262,7 +262,7 @@ def _mail_invitation(invitation: Invitation, token: str) -> None:
         context={
             "invitation": invitation,
             "cooperative": invitation.cooperative,
-            "role": invitation.get_role_display(),
+            "role": Membership.Role(invitation.role).label,  # lazy: in the mail's language
             "inviter": (by.get_full_name() or by.get_username()) if by else "",
             "url": invitation_url(token),
             "expires_at": invitation.expires_at,
@@ -426,7 +426,7 @@ def _mail_accepted(invitation: Invitation, account) -> None:
             "invitation": invitation,
             "cooperative": invitation.cooperative,
             "person": account.get_full_name() or account.get_username(),
-            "role": invitation.get_role_display(),
+            "role": Membership.Role(invitation.role).label,  # lazy: in the mail's language
         },
     )
 

@@ -105,7 +105,10 @@ def test_a_legal_rep_invites_a_colleague_who_sets_a_password_and_sees_only_their
     assert (invitation.status, invitation.accepted_by) == ("accepted", account)
     # The inviter hears of it.
     [news] = deliver()
-    assert news["To"] == alfa_rep.email and "accepted your invitation" in body_of(news)
+    # in the inviter's language (Italian by default), the role in it too.
+    assert news["To"] == alfa_rep.email
+    assert "ha accettato il tuo invito" in body_of(news)
+    assert "con il ruolo di Socio" in body_of(news)
 
     # And the new member sees only their own cases: not the legal representative's.
     own = open_case(requester=account, subject="Ferie del personale")

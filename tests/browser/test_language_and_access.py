@@ -18,7 +18,7 @@ def test_member_switches_to_english_and_back(registry, new_page):
     expect(page.get_by_role("heading", name="Pratiche di Cooperativa Alfa")).to_be_visible()
 
     # When: English is chosen in the header's language menu.
-    page.get_by_label("Lingua").select_option(label="Inglese")
+    page.get_by_label("Lingua").select_option(label="English")
 
     # Then: the same page in English, and the next page too.
     expect(page).to_have_url(re.compile(r"/cases/$"))
@@ -33,7 +33,7 @@ def test_member_switches_to_english_and_back(registry, new_page):
     expect(page.get_by_role("button", name="Open the case")).to_be_visible()
 
     # When: back to Italian, from the page where the person is.
-    page.get_by_label("Language").select_option(label="Italian")
+    page.get_by_label("Language").select_option(label="Italiano")
 
     # Then: Italian again, on the same page.
     expect(page).to_have_url(re.compile(r"/cases/new/$"))

@@ -209,11 +209,7 @@ def test_warning_two_business_days_before_closing_sent_once(resolved_on_monday, 
     [mail] = mails(case, "auto_close_warning")
     assert mail.recipient == member
     assert mail.subject.startswith(f"[{case.reference}] ")
-    with translation.override("it"):
-        closes = formats.date_format(
-            timezone.localtime(case.confirmation_due_at), "DATETIME_FORMAT"
-        )
-    assert closes in mail.body and "giovedì 02 gennaio 2025 23:59" in mail.body.lower()
+    assert "2 gennaio 2025, 23:59" in mail.body
     assert reverse("portal-case", args=[case.pk]) in mail.body
     [event] = recorded(case, CaseEvent.Kind.AUTO_CLOSE_WARNED)
     assert event.after == {"closes_at": case.confirmation_due_at.isoformat()}

@@ -118,7 +118,8 @@ def test_done_and_missed_deadlines_say_so(client, consultant, add_deadline):
 
     found = events(feed_of(client, consultant))
 
-    assert str(found[uid(done)]["summary"]).startswith("Done: ")
+    # In the person's language: Italian by default.
+    assert str(found[uid(done)]["summary"]).startswith("Completata: ")
     assert uid(old) not in found  # more than a year ago
 
 
