@@ -14,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from . import models, tasks
+from .admin_imports import (
+    ConsultantResource,
+    CooperativeResource,
+    ImportExportAdmin,
+    MembershipResource,
+)
 from .admin_people import deactivate_memberships  # also registers InvitationAdmin
 from .services.mail_intake import mail_take
 from .services.obligations import obligation_check
@@ -214,7 +220,8 @@ class CooperativeMembershipInline(admin.TabularInline):
 
 
 @admin.register(models.Cooperative)
-class CooperativeAdmin(admin.ModelAdmin):
+class CooperativeAdmin(ImportExportAdmin, admin.ModelAdmin):
+    resource_classes = [CooperativeResource]
     form = CooperativeAdminForm
     list_display = ["name", "tax_code", "office", "sector", "membership_status", "city"]
     list_filter = ["membership_status", "office", "sector"]
@@ -310,7 +317,8 @@ class CannedReplyAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ImportExportAdmin, admin.ModelAdmin):
+    resource_classes = [MembershipResource]
     list_display = ["user", "cooperative", "role", "created_at", "is_active", "left_at"]
     list_filter = ["role", "is_active", "cooperative__office"]
     actions = [deactivate_memberships]
@@ -327,7 +335,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Consultant)
-class ConsultantAdmin(admin.ModelAdmin):
+class ConsultantAdmin(ImportExportAdmin, admin.ModelAdmin):
+    resource_classes = [ConsultantResource]
     form = ConsultantAdminForm
     list_display = [
         "__str__",

@@ -59,6 +59,15 @@ class TextWidget(widgets.CharWidget):
         return _text(value)
 
 
+class DateWidget(widgets.DateWidget):
+    """A date written as ISO (2020-01-15) or as Italian spreadsheets do (15/01/2020); exported
+    as ISO."""
+
+    def __init__(self):
+        super().__init__()
+        self.formats = tuple(DATE_FORMATS)
+
+
 class TaxCodeWidget(widgets.CharWidget):
     """A partita IVA as people write it ("IT 00488410010"); a spreadsheet that made it a number
     lost its leading zeros, which are put back."""
@@ -299,21 +308,17 @@ class CooperativeResource(_Resource):
         widget=ChoiceWidget(Cooperative.MembershipStatus),
         saves_null_values=False,
     )
-    joined_on = fields.Field(
-        attribute="joined_on", column_name="joined_on", widget=widgets.DateWidget(DATE_FORMATS)
-    )
-    founded_on = fields.Field(
-        attribute="founded_on", column_name="founded_on", widget=widgets.DateWidget(DATE_FORMATS)
-    )
+    joined_on = fields.Field(attribute="joined_on", column_name="joined_on", widget=DateWidget())
+    founded_on = fields.Field(attribute="founded_on", column_name="founded_on", widget=DateWidget())
     last_audit_on = fields.Field(
         attribute="last_audit_on",
         column_name="last_audit_on",
-        widget=widgets.DateWidget(DATE_FORMATS),
+        widget=DateWidget(),
     )
     statements_approved_on = fields.Field(
         attribute="statements_approved_on",
         column_name="statements_approved_on",
-        widget=widgets.DateWidget(DATE_FORMATS),
+        widget=DateWidget(),
     )
     city = fields.Field(attribute="city", column_name="city", widget=TextWidget())
     email = fields.Field(attribute="email", column_name="email", widget=TextWidget())
@@ -549,7 +554,7 @@ class ConsultantResource(_PersonResource):
     absent_until = fields.Field(
         attribute="absent_until",
         column_name="absent_until",
-        widget=widgets.DateWidget(DATE_FORMATS),
+        widget=DateWidget(),
     )
     is_active = fields.Field(
         attribute="is_active",

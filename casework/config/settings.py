@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    # Cooperatives, people and consultants from CSV or XLSX with a preview (casework.admin_imports).
+    "import_export",
     "viewflow",
     "viewflow.workflow",
     "casework",
