@@ -46,7 +46,7 @@ run: env install messages
 
 test: export DATABASE_URL = $(TEST_DATABASE_URL)
 test: install messages browsers dovecot
-	$(BIN)/python -m pytest -m "not slow" --create-db -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" --create-db -q --durations=25 $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium: Playwright's own browser download does not work here.
 browsers:

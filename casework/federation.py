@@ -30,7 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models as db_models
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import tasks
@@ -55,6 +55,9 @@ EXAMPLE_FILE = Path(settings.BASE_DIR) / "deploy" / "federation.example.yaml"
 TIME_ZONE = "Europe/Rome"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 PRIORITIES = [choice.value for choice in Priority]
+# The data names in both languages (casework/translation.py): the file's `name` is Italian.
+TRANSLATED_FIELDS = frozenset({"name", "description", "usual_documents", "label"})
+DEFAULT_LANGUAGE = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
 
 _SLUG = re.compile(r"^[-a-z0-9_]+$")
 _OFFICE_CODE = re.compile(r"^[A-Z]{2,4}$")
@@ -617,13 +620,18 @@ class _Checker:
         return None
 
     def sector(self, item: Any, path: str) -> SectorData | None:
-        data = self.mapping(item, path, required=("code", "name"), optional=())
+        data = self.mapping(item, path, required=("code", "name"), optional=("name_en",))
         if data is None:
             return None
         return SectorData(
             path=path,
             code=self.code(data.get("code"), f"{path}.code", max_length=40),
-            values={"name": self.text(data.get("name"), f"{path}.name", max_length=100)},
+            values=self.translated(
+                data,
+                path,
+                {"name": self.text(data.get("name"), f"{path}.name", max_length=100)},
+                max_lengths={"name": 100},
+            ),
         )
 
     def area(self, item: Any, path: str, position: int) -> AreaData | None:
@@ -632,8 +640,11 @@ class _Checker:
             path,
             required=("code", "name", "reference_prefix"),
             optional=(
+                "name_en",
                 "description",
+                "description_en",
                 "usual_documents",
+                "usual_documents_en",
                 "default_priority",
                 "confirmation_days",
                 "waiting_reminder_days",
@@ -685,6 +696,7 @@ class _Checker:
                 high=60,
             ),
         )
+        values = self.translated(data, path, values, max_lengths={"name": 100})
         specialties = self.named(
             data.get("specialties"), f"{path}.specialties", label_key="name", label_length=100
         )
@@ -712,7 +724,7 @@ class _Checker:
     ) -> list[tuple[str, str, dict[str, Any]]]:
         """Specialties ({code, name}) and outcomes ({code, label, is_active})."""
         found, codes = [], {}
-        optional = ("is_active",) if label_key == "label" else ()
+        optional = (f"{label_key}_en", *(("is_active",) if label_key == "label" else ()))
         for entry_path, entry in self.items(item, path):
             data = self.mapping(entry, entry_path, required=("code", label_key), optional=optional)
             if data is None:
@@ -729,10 +741,33 @@ class _Checker:
                     ),
                 },
             )
+            values = self.translated(
+                data, entry_path, values, max_lengths={label_key: label_length}
+            )
             if code:
                 self.unique(codes, code, f"{entry_path}.code")
             found.append((entry_path, code, values))
         return found
+
+    def translated(
+        self, data: dict, path: str, values: dict[str, Any], *, max_lengths: dict[str, int]
+    ) -> dict[str, Any]:
+        """The translated names (casework/translation.py) in their columns, whatever language is
+        active: the file's `name` is the Italian one, `name_en` the English one (optional: left
+        out, the English reads the Italian). Other values stay as they are."""
+        translated = TRANSLATED_FIELDS.intersection(values) | {
+            key.removesuffix("_en") for key in data if isinstance(key, str) and key.endswith("_en")
+        }
+        values = dict(values)
+        for name in sorted(translated):
+            if name in values:
+                values[f"{name}_{DEFAULT_LANGUAGE}"] = values.pop(name)
+            english = data.get(f"{name}_en")
+            if english is not None:
+                values[f"{name}_en"] = self.text(
+                    english, f"{path}.{name}_en", max_length=max_lengths.get(name)
+                )
+        return values
 
     def triage_rules(self, item: Any, path: str, specialties: set[str]) -> list[RuleData]:
         rules, keys = [], {}
@@ -989,7 +1024,9 @@ class _Loader:
                     for message in messages
                 ]
             ) from error
-        row.save()
+        # The untranslated column of a translated name holds the Italian, as the migration left it.
+        with translation.override(DEFAULT_LANGUAGE):
+            row.save()
 
     # -- Offices and calendars ------------------------------------------------------------------
 

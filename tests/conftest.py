@@ -5,11 +5,32 @@ a directory that needs something else gives it a name of its own instead of rede
 """
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import translation
 
-from casework.models import BusinessCalendar, OpeningHours, SlaPolicy
+from casework.models import BusinessCalendar, Membership, OpeningHours, SlaPolicy
 from tests import factories
 from tests.mailservers import dovecot, imap_folder  # noqa: F401 - the IMAP server's fixtures
 from workflows import process
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the site's default language: a request in English leaves English
+    active in the thread (LocaleMiddleware never deactivates), and translated names written by
+    the next test's fixtures would then land in the English column only."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Throttle counters live in the cache: each test starts and ends with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -37,6 +58,35 @@ def other_cooperative():
 @pytest.fixture
 def member(cooperative):
     return factories.MembershipFactory(cooperative=cooperative, user__username="socio").user
+
+
+# A cooperative's people in each role (DESIGN.md, "People and accounts"): `member` above is a
+# legal representative, as `socio.alfa` of the demo; these are the other roles beside it.
+@pytest.fixture
+def legal_rep(cooperative):
+    """Another legal representative of Cooperativa Alfa: sees every case of it."""
+    return factories.MembershipFactory(
+        cooperative=cooperative,
+        user__username="rep.alfa",
+        role=Membership.Role.LEGAL_REPRESENTATIVE,
+    ).user
+
+
+@pytest.fixture
+def referent(cooperative):
+    """A referent of Cooperativa Alfa: sees every case of it that is not confidential."""
+    return factories.MembershipFactory(
+        cooperative=cooperative, user__username="ref.alfa", role=Membership.Role.REFERENT
+    ).user
+
+
+@pytest.fixture
+def plain_member(cooperative):
+    """An ordinary member of Cooperativa Alfa (as `socio.alfa2` in the demo): sees the cases
+    they opened and those they follow."""
+    return factories.MembershipFactory(
+        cooperative=cooperative, user__username="socio.semplice", role=Membership.Role.MEMBER
+    ).user
 
 
 @pytest.fixture

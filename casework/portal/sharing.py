@@ -1,7 +1,7 @@
 """The portal's panel of who follows a case: its participants, and whether it is confidential.
 
-The panel (`templates/portal/_sharing.html`) reads `casework.selectors.sharing_of`; who may
-change what is `casework.policy`'s, asked by the services behind `workflows.process`.
+The panel (`templates/_sharing.html`, the workspace's too) reads `casework.selectors.sharing_of`;
+who may change what is `casework.policy`'s, asked by the services behind `workflows.process`.
 """
 
 from __future__ import annotations

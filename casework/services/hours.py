@@ -69,14 +69,14 @@ def _check_day(case: Case, day, *, today: date) -> date:
     if day > today:
         raise CaseError(
             _("Time cannot be recorded for a day still to come (%(day)s).")
-            % {"day": day.isoformat()},
+            % {"day": formats.date_format(day)},
             code="day_in_future",
         )
     opened = timezone.localdate(case.created_at)
     if day < opened:
         raise CaseError(
             _("The case was opened on %(opened)s: time cannot be recorded before then.")
-            % {"opened": opened.isoformat()},
+            % {"opened": formats.date_format(opened)},
             code="day_before_case",
         )
     return day

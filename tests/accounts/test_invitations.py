@@ -60,20 +60,20 @@ def _invite_in_portal(rep, cooperative, email=NEWCOMER, role="member", language=
 
 
 def test_a_legal_rep_invites_a_colleague_who_sets_a_password_and_sees_only_their_own_cases(
-    alfa_rep, cooperative, open_case
+    legal_rep, cooperative, open_case
 ):
     # Given a case of the legal representative in the cooperative
-    theirs = open_case(requester=alfa_rep, subject="Verbale del consiglio")
+    theirs = open_case(requester=legal_rep, subject="Verbale del consiglio")
     deliver()  # the e-mails of the intake
-    people = browser(alfa_rep).get("/people/", follow=True)
+    people = browser(legal_rep).get("/people/", follow=True)
     assert people.redirect_chain[-1][0] == f"/cooperatives/{cooperative.pk}/people/"
     assert 'id="invite-form"' in people.content.decode()
 
     # When they invite a colleague's address from the portal
-    sent = _invite_in_portal(alfa_rep, cooperative)
+    sent = _invite_in_portal(legal_rep, cooperative)
 
     assert sent.status_code == 302
-    page = browser(alfa_rep).get(f"/cooperatives/{cooperative.pk}/people/").content.decode()
+    page = browser(legal_rep).get(f"/cooperatives/{cooperative.pk}/people/").content.decode()
     assert NEWCOMER in page and 'data-state="pending"' in page
     [message] = deliver()
     assert message["To"] == NEWCOMER
@@ -106,7 +106,7 @@ def test_a_legal_rep_invites_a_colleague_who_sets_a_password_and_sees_only_their
     # The inviter hears of it.
     [news] = deliver()
     # in the inviter's language (Italian by default), the role in it too.
-    assert news["To"] == alfa_rep.email
+    assert news["To"] == legal_rep.email
     assert "ha accettato il tuo invito" in body_of(news)
     assert "con il ruolo di Socio" in body_of(news)
 
@@ -125,8 +125,8 @@ def test_a_legal_rep_invites_a_colleague_who_sets_a_password_and_sees_only_their
     assert User.objects.filter(email=NEWCOMER).count() == 1
 
 
-def test_the_invitation_e_mail_is_in_the_invitations_language(alfa_rep, cooperative):
-    _invite_in_portal(alfa_rep, cooperative, language="it")
+def test_the_invitation_e_mail_is_in_the_invitations_language(legal_rep, cooperative):
+    _invite_in_portal(legal_rep, cooperative, language="it")
 
     [message] = deliver()
     # Italian: the msgid is not what is sent once the catalogue has it; the link is the same.
@@ -137,8 +137,8 @@ def test_the_invitation_e_mail_is_in_the_invitations_language(alfa_rep, cooperat
 # --- Links that cannot be used -----------------------------------------------------------------
 
 
-def test_an_expired_link_says_so_and_makes_no_account(alfa_rep, cooperative):
-    sent = invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+def test_an_expired_link_says_so_and_makes_no_account(legal_rep, cooperative):
+    sent = invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
 
     with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
         page = browser().get(f"/invitations/{sent.token}/")
@@ -149,8 +149,8 @@ def test_an_expired_link_says_so_and_makes_no_account(alfa_rep, cooperative):
     assert not User.objects.filter(email=NEWCOMER).exists()
 
 
-def test_a_link_works_for_seven_days(alfa_rep, cooperative):
-    sent = invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+def test_a_link_works_for_seven_days(legal_rep, cooperative):
+    sent = invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
 
     with time_machine.travel(timezone.now() + timedelta(days=6, hours=23)):
         accepted = browser().post(f"/invitations/{sent.token}/", _accept_form())
@@ -160,8 +160,8 @@ def test_a_link_works_for_seven_days(alfa_rep, cooperative):
 
 
 @pytest.mark.parametrize("token", ["forged-0123456789abcdefghijklmnopqrstuvwxyzABCD", "x" * 300])
-def test_a_forged_link_says_it_does_not_work(token, alfa_rep, cooperative):
-    invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+def test_a_forged_link_says_it_does_not_work(token, legal_rep, cooperative):
+    invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
 
     page = browser().get(f"/invitations/{token}/")
     post = browser().post(f"/invitations/{token}/", _accept_form())
@@ -171,9 +171,9 @@ def test_a_forged_link_says_it_does_not_work(token, alfa_rep, cooperative):
     assert not User.objects.filter(email=NEWCOMER).exists()
 
 
-def test_a_revoked_invitation_says_so(alfa_rep, cooperative):
-    sent = invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
-    revoked = browser(alfa_rep).post(
+def test_a_revoked_invitation_says_so(legal_rep, cooperative):
+    sent = invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+    revoked = browser(legal_rep).post(
         f"/cooperatives/{cooperative.pk}/people/invitations/{sent.invitation.pk}/revoke/"
     )
     assert revoked.status_code == 302
@@ -184,14 +184,14 @@ def test_a_revoked_invitation_says_so(alfa_rep, cooperative):
     assert "This invitation was withdrawn" in page.content.decode()
     assert not User.objects.filter(email=NEWCOMER).exists()
     with pytest.raises(ConflictError):
-        invitation_revoke(by=alfa_rep, invitation=sent.invitation)
+        invitation_revoke(by=legal_rep, invitation=sent.invitation)
 
 
-def test_resending_replaces_the_link(alfa_rep, cooperative):
-    first = invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+def test_resending_replaces_the_link(legal_rep, cooperative):
+    first = invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
     deliver()
 
-    resent = browser(alfa_rep).post(
+    resent = browser(legal_rep).post(
         f"/cooperatives/{cooperative.pk}/people/invitations/{first.invitation.pk}/resend/"
     )
 
@@ -205,11 +205,11 @@ def test_resending_replaces_the_link(alfa_rep, cooperative):
     assert browser().post(new_link, _accept_form()).status_code == 302
 
 
-def test_inviting_a_pending_address_again_is_a_resend(alfa_rep, cooperative):
-    first = invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+def test_inviting_a_pending_address_again_is_a_resend(legal_rep, cooperative):
+    first = invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
 
     again = invitation_create(
-        by=alfa_rep, cooperative=cooperative, email=NEWCOMER.upper(), role="referent"
+        by=legal_rep, cooperative=cooperative, email=NEWCOMER.upper(), role="referent"
     )
 
     assert again.resent and again.invitation.pk == first.invitation.pk
@@ -219,13 +219,13 @@ def test_inviting_a_pending_address_again_is_a_resend(alfa_rep, cooperative):
         invitation_accept(token=first.token, username="x", password=NEW_PASSWORD)
 
 
-def test_a_weak_password_is_refused_and_the_link_still_works(alfa_rep, cooperative):
-    sent = invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+def test_a_weak_password_is_refused_and_the_link_still_works(legal_rep, cooperative):
+    sent = invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
     link = f"/invitations/{sent.token}/"
 
     weak = browser().post(link, _accept_form(password1="12345678", password2="12345678"))
     differ = browser().post(link, _accept_form(password2="Altro-Valore-99"))
-    taken = browser().post(link, _accept_form(username=alfa_rep.username.upper()))
+    taken = browser().post(link, _accept_form(username=legal_rep.username.upper()))
 
     assert weak.status_code == differ.status_code == taken.status_code == 400
     assert weak.context["form"].errors.keys() == {"password1"}
@@ -240,7 +240,7 @@ def test_a_weak_password_is_refused_and_the_link_still_works(alfa_rep, cooperati
 
 
 def test_an_existing_account_gets_the_membership_when_its_owner_signs_in(
-    alfa_rep, cooperative, other_cooperative, other_member
+    legal_rep, cooperative, other_cooperative, other_member
 ):
     sent = invitation_create(
         by=factories.SupervisorFactory(user__username="sup").user,
@@ -260,7 +260,7 @@ def test_an_existing_account_gets_the_membership_when_its_owner_signs_in(
     assert browser().post(link, _accept_form()).status_code == 200  # still the page
     assert User.objects.filter(email=other_member.email).count() == 1
     # Signed in as somebody else: refused.
-    assert browser(alfa_rep).post(link).status_code == 403
+    assert browser(legal_rep).post(link).status_code == 403
 
     accepted = browser(other_member).post(link)
 
@@ -270,13 +270,13 @@ def test_an_existing_account_gets_the_membership_when_its_owner_signs_in(
     assert Invitation.objects.get(pk=sent.invitation.pk).status == "accepted"
 
 
-def test_a_person_who_left_is_reactivated_with_the_new_role(alfa_rep, cooperative, member):
+def test_a_person_who_left_is_reactivated_with_the_new_role(legal_rep, cooperative, member):
     membership = Membership.objects.get(user=member, cooperative=cooperative)
     membership.is_active, membership.left_at = False, timezone.now()
     membership.save()
 
     sent = invitation_create(
-        by=alfa_rep, cooperative=cooperative, email=member.email, role="referent"
+        by=legal_rep, cooperative=cooperative, email=member.email, role="referent"
     )
     invitation_accept(token=sent.token, user=member)
 
@@ -285,8 +285,8 @@ def test_a_person_who_left_is_reactivated_with_the_new_role(alfa_rep, cooperativ
     assert Membership.objects.filter(user=member).count() == 1
 
 
-def test_an_active_member_is_not_invited_again(alfa_rep, cooperative, member):
-    refused = _invite_in_portal(alfa_rep, cooperative, email=member.email.upper())
+def test_an_active_member_is_not_invited_again(legal_rep, cooperative, member):
+    refused = _invite_in_portal(legal_rep, cooperative, email=member.email.upper())
 
     assert refused.status_code == 400
     assert "already a member" in refused.content.decode()
@@ -296,31 +296,31 @@ def test_an_active_member_is_not_invited_again(alfa_rep, cooperative, member):
 # --- Who may invite whom -----------------------------------------------------------------------
 
 
-def test_a_referent_invites_members_but_not_a_legal_representative(alfa_ref, cooperative):
-    page = browser(alfa_ref).get(f"/cooperatives/{cooperative.pk}/people/").content.decode()
+def test_a_referent_invites_members_but_not_a_legal_representative(referent, cooperative):
+    page = browser(referent).get(f"/cooperatives/{cooperative.pk}/people/").content.decode()
     assert 'value="legal_rep"' not in page and 'value="referent"' in page
 
-    refused = _invite_in_portal(alfa_ref, cooperative, role="legal_rep")
+    refused = _invite_in_portal(referent, cooperative, role="legal_rep")
 
     assert refused.status_code == 400  # not a choice the form offers
     with pytest.raises(ForbiddenError):
-        invitation_create(by=alfa_ref, cooperative=cooperative, email=NEWCOMER, role="legal_rep")
+        invitation_create(by=referent, cooperative=cooperative, email=NEWCOMER, role="legal_rep")
     assert not Invitation.objects.exists()
-    assert _invite_in_portal(alfa_ref, cooperative, role="referent").status_code == 302
+    assert _invite_in_portal(referent, cooperative, role="referent").status_code == 302
 
 
-def test_a_referent_cannot_invite_to_another_cooperative(alfa_ref, other_cooperative):
-    page = browser(alfa_ref).get(f"/cooperatives/{other_cooperative.pk}/people/")
-    invite = _invite_in_portal(alfa_ref, other_cooperative)
+def test_a_referent_cannot_invite_to_another_cooperative(referent, other_cooperative):
+    page = browser(referent).get(f"/cooperatives/{other_cooperative.pk}/people/")
+    invite = _invite_in_portal(referent, other_cooperative)
 
     assert page.status_code == invite.status_code == 404
     with pytest.raises(ForbiddenError):
-        invitation_create(by=alfa_ref, cooperative=other_cooperative, email=NEWCOMER, role="member")
+        invitation_create(by=referent, cooperative=other_cooperative, email=NEWCOMER, role="member")
     assert not Invitation.objects.exists()
 
 
-def test_a_plain_member_invites_nobody(alfa_member, cooperative):
-    member = alfa_member
+def test_a_plain_member_invites_nobody(plain_member, cooperative):
+    member = plain_member
     assert browser(member).get(f"/cooperatives/{cooperative.pk}/people/").status_code == 403
     assert browser(member).get("/people/").status_code == 403
     assert _invite_in_portal(member, cooperative).status_code == 403
@@ -331,24 +331,24 @@ def test_a_plain_member_invites_nobody(alfa_member, cooperative):
 
 
 def test_a_referent_may_not_resend_or_revoke_a_legal_reps_invitation(
-    alfa_ref, cooperative, supervisor
+    referent, cooperative, supervisor
 ):
     sent = invitation_create(
         by=supervisor, cooperative=cooperative, email=NEWCOMER, role="legal_rep"
     )
 
     with pytest.raises(ForbiddenError):
-        invitation_resend(by=alfa_ref, invitation=sent.invitation)
+        invitation_resend(by=referent, invitation=sent.invitation)
     with pytest.raises(ForbiddenError):
-        invitation_revoke(by=alfa_ref, invitation=sent.invitation)
+        invitation_revoke(by=referent, invitation=sent.invitation)
     with pytest.raises(ForbiddenError):  # nor turn it into a member's by inviting again
-        invitation_create(by=alfa_ref, cooperative=cooperative, email=NEWCOMER, role="member")
+        invitation_create(by=referent, cooperative=cooperative, email=NEWCOMER, role="member")
     assert Invitation.objects.get().role == "legal_rep"
 
 
 @pytest.mark.parametrize("bad", ["not-an-address", "", "a@b"])
-def test_a_bad_address_is_refused_in_words(bad, alfa_rep, cooperative):
-    refused = _invite_in_portal(alfa_rep, cooperative, email=bad)
+def test_a_bad_address_is_refused_in_words(bad, legal_rep, cooperative):
+    refused = _invite_in_portal(legal_rep, cooperative, email=bad)
 
     assert refused.status_code == 400
     assert refused.context["form"].errors.keys() == {"email"}
@@ -386,18 +386,18 @@ def test_staff_invite_to_any_cooperative_from_its_page_in_the_workspace(
     assert invitation.status == "revoked"
 
 
-def test_members_are_kept_out_of_the_workspace_people_page(alfa_rep, cooperative):
-    assert browser(alfa_rep).get(f"/work/cooperatives/{cooperative.pk}/people/").status_code == 403
+def test_members_are_kept_out_of_the_workspace_people_page(legal_rep, cooperative):
+    assert browser(legal_rep).get(f"/work/cooperatives/{cooperative.pk}/people/").status_code == 403
 
 
 def test_a_resend_or_revoke_of_another_cooperatives_invitation_is_not_found(
-    alfa_rep, cooperative, other_cooperative, supervisor
+    legal_rep, cooperative, other_cooperative, supervisor
 ):
     elsewhere = invitation_create(
         by=supervisor, cooperative=other_cooperative, email=NEWCOMER, role="member"
     )
     base = f"/cooperatives/{cooperative.pk}/people/invitations/{elsewhere.invitation.pk}"
 
-    assert browser(alfa_rep).post(f"{base}/resend/").status_code == 404
-    assert browser(alfa_rep).post(f"{base}/revoke/").status_code == 404
+    assert browser(legal_rep).post(f"{base}/resend/").status_code == 404
+    assert browser(legal_rep).post(f"{base}/revoke/").status_code == 404
     assert Invitation.objects.get().status == "pending"

@@ -30,8 +30,8 @@ def _invitations(cooperative) -> str:
     return f"/api/v1/cooperatives/{cooperative.pk}/invitations/"
 
 
-def test_a_legal_rep_invites_through_the_api_and_never_sees_the_secret(alfa_rep, cooperative):
-    created = _api(alfa_rep).post(
+def test_a_legal_rep_invites_through_the_api_and_never_sees_the_secret(legal_rep, cooperative):
+    created = _api(legal_rep).post(
         _invitations(cooperative), {"email": NEWCOMER, "role": "member"}, format="json"
     )
 
@@ -53,12 +53,12 @@ def test_a_legal_rep_invites_through_the_api_and_never_sees_the_secret(alfa_rep,
         },
     )
     assert accepted.status_code == 302
-    listed = _api(alfa_rep).get(_invitations(cooperative)).json()
+    listed = _api(legal_rep).get(_invitations(cooperative)).json()
     assert [(row["email"], row["status"]) for row in listed["results"]] == [(NEWCOMER, "accepted")]
 
 
-def test_inviting_a_pending_address_again_resends_it(alfa_rep, cooperative):
-    api = _api(alfa_rep)
+def test_inviting_a_pending_address_again_resends_it(legal_rep, cooperative):
+    api = _api(legal_rep)
     first = api.post(_invitations(cooperative), {"email": NEWCOMER, "role": "member"})
 
     again = api.post(_invitations(cooperative), {"email": NEWCOMER, "role": "referent"})
@@ -68,8 +68,8 @@ def test_inviting_a_pending_address_again_resends_it(alfa_rep, cooperative):
     assert Invitation.objects.count() == 1
 
 
-def test_resend_and_revoke(alfa_rep, cooperative):
-    api = _api(alfa_rep)
+def test_resend_and_revoke(legal_rep, cooperative):
+    api = _api(legal_rep)
     invitation_id = api.post(
         _invitations(cooperative), {"email": NEWCOMER, "role": "member"}
     ).json()["id"]
@@ -89,11 +89,11 @@ def test_resend_and_revoke(alfa_rep, cooperative):
         assert conflict.status_code == 409 and conflict.json()["code"] == "invitation_revoked"
 
 
-def test_another_cooperative_is_not_found(alfa_rep, other_cooperative, supervisor):
+def test_another_cooperative_is_not_found(legal_rep, other_cooperative, supervisor):
     elsewhere = invitation_create(
         by=supervisor, cooperative=other_cooperative, email=NEWCOMER, role="member"
     )
-    api = _api(alfa_rep)
+    api = _api(legal_rep)
 
     assert api.get(_invitations(other_cooperative)).status_code == 404
     created = api.post(
@@ -107,8 +107,8 @@ def test_another_cooperative_is_not_found(alfa_rep, other_cooperative, superviso
     assert Invitation.objects.get().status == "pending"
 
 
-def test_a_plain_member_is_forbidden(alfa_member, cooperative):
-    api = _api(alfa_member)
+def test_a_plain_member_is_forbidden(plain_member, cooperative):
+    api = _api(plain_member)
 
     listed = api.get(_invitations(cooperative))
     created = api.post(_invitations(cooperative), {"email": NEWCOMER, "role": "member"})
@@ -118,8 +118,8 @@ def test_a_plain_member_is_forbidden(alfa_member, cooperative):
     assert not Invitation.objects.exists()
 
 
-def test_a_referent_may_not_invite_a_legal_rep(alfa_ref, cooperative):
-    refused = _api(alfa_ref).post(
+def test_a_referent_may_not_invite_a_legal_rep(referent, cooperative):
+    refused = _api(referent).post(
         _invitations(cooperative), {"email": NEWCOMER, "role": "legal_rep"}
     )
 
@@ -137,17 +137,17 @@ def test_a_referent_may_not_invite_a_legal_rep(alfa_ref, cooperative):
         ({"role": "member"}, "email"),
     ],
 )
-def test_bad_input_is_a_400_in_words(data, field, alfa_rep, cooperative):
-    refused = _api(alfa_rep).post(_invitations(cooperative), data, format="json")
+def test_bad_input_is_a_400_in_words(data, field, legal_rep, cooperative):
+    refused = _api(legal_rep).post(_invitations(cooperative), data, format="json")
 
     assert refused.status_code == 400
     assert field in refused.json()
     assert not Invitation.objects.exists()
 
 
-def test_an_active_member_is_a_conflict(alfa_rep, alfa_member, cooperative):
-    refused = _api(alfa_rep).post(
-        _invitations(cooperative), {"email": alfa_member.email, "role": "member"}
+def test_an_active_member_is_a_conflict(legal_rep, plain_member, cooperative):
+    refused = _api(legal_rep).post(
+        _invitations(cooperative), {"email": plain_member.email, "role": "member"}
     )
 
     assert refused.status_code == 409 and refused.json()["code"] == "already_member"
@@ -165,9 +165,9 @@ def test_anonymous_callers_are_refused():
     assert APIClient().get("/api/v1/cooperatives/1/invitations/").status_code == 401
 
 
-def test_the_list_can_be_filtered_by_status(alfa_rep, cooperative):
-    invitation_create(by=alfa_rep, cooperative=cooperative, email=NEWCOMER, role="member")
-    api = _api(alfa_rep)
+def test_the_list_can_be_filtered_by_status(legal_rep, cooperative):
+    invitation_create(by=legal_rep, cooperative=cooperative, email=NEWCOMER, role="member")
+    api = _api(legal_rep)
 
     assert api.get(_invitations(cooperative), {"status": "pending"}).json()["count"] == 1
     assert api.get(_invitations(cooperative), {"status": "revoked"}).json()["count"] == 0
@@ -177,12 +177,15 @@ def test_the_list_can_be_filtered_by_status(alfa_rep, cooperative):
 # --- Members -----------------------------------------------------------------------------------
 
 
-def test_members_are_listed_and_deactivated(alfa_rep, alfa_member, cooperative):
-    api = _api(alfa_rep)
+def test_members_are_listed_and_deactivated(legal_rep, plain_member, cooperative):
+    api = _api(legal_rep)
     members = f"/api/v1/cooperatives/{cooperative.pk}/members/"
     listed = api.get(members).json()["results"]
-    assert {row["user"]["username"] for row in listed} == {alfa_rep.username, alfa_member.username}
-    membership = Membership.objects.get(user=alfa_member)
+    assert {row["user"]["username"] for row in listed} == {
+        legal_rep.username,
+        plain_member.username,
+    }
+    membership = Membership.objects.get(user=plain_member)
 
     left = api.post(f"{members}{membership.pk}/deactivate/")
 
@@ -190,26 +193,26 @@ def test_members_are_listed_and_deactivated(alfa_rep, alfa_member, cooperative):
     assert left.json()["is_active"] is False and left.json()["left_at"]
     assert [
         row["user"]["username"] for row in api.get(members, {"active": "false"}).json()["results"]
-    ] == [alfa_member.username]
+    ] == [plain_member.username]
     again = api.post(f"{members}{membership.pk}/deactivate/")
     assert again.status_code == 409 and again.json()["code"] == "already_left"
     assert api.get(members, {"active": "maybe"}).status_code == 400
 
 
-def test_the_last_legal_rep_leaving_is_a_conflict(alfa_rep, cooperative):
-    membership = Membership.objects.get(user=alfa_rep)
+def test_the_last_legal_rep_leaving_is_a_conflict(legal_rep, cooperative):
+    membership = Membership.objects.get(user=legal_rep)
 
-    refused = _api(alfa_rep).post(
+    refused = _api(legal_rep).post(
         f"/api/v1/cooperatives/{cooperative.pk}/members/{membership.pk}/deactivate/"
     )
 
     assert refused.status_code == 409 and refused.json()["code"] == "last_legal_rep"
 
 
-def test_a_plain_member_may_not_list_or_remove_people(alfa_member, alfa_ref, cooperative):
-    api = _api(alfa_member)
+def test_a_plain_member_may_not_list_or_remove_people(plain_member, referent, cooperative):
+    api = _api(plain_member)
     members = f"/api/v1/cooperatives/{cooperative.pk}/members/"
-    membership = Membership.objects.get(user=alfa_ref)
+    membership = Membership.objects.get(user=referent)
 
     assert api.get(members).status_code == 403
     assert api.post(f"{members}{membership.pk}/deactivate/").status_code == 403

@@ -1,7 +1,6 @@
 """Fixtures for the API: an area ready for the process, clients per role, cases in each state."""
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -10,12 +9,9 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttles_and_media(settings, tmp_path):
-    # Throttle counters live in the cache: each test starts with none. Uploads go to a scratch dir.
-    cache.clear()
+def _scratch_media(settings, tmp_path):
+    # Uploads go to a scratch dir (the cache is emptied for every test by tests/conftest.py).
     settings.MEDIA_ROOT = tmp_path / "media"
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from casework import reports, services
 from casework.errors import CaseError, ForbiddenError
@@ -93,7 +94,10 @@ def test_a_consultant_of_another_area_may_not(
         user__username="consulente.fiscale", office=office, areas=[other_area]
     ).user
 
-    with pytest.raises(ForbiddenError, match="consultant or supervisor of the area"):
+    with (
+        translation.override("en"),
+        pytest.raises(ForbiddenError, match="consultant or supervisor of the area"),
+    ):
         open_for(member, cooperative, process_setup, opened_by=fiscal)
 
     assert nothing_saved()
@@ -114,7 +118,7 @@ def test_a_requester_who_is_not_of_the_cooperative_is_refused_by_name(
     member.first_name, member.last_name = "Anna", "Rossi"
     member.save()
 
-    with pytest.raises(CaseError) as refused:
+    with translation.override("en"), pytest.raises(CaseError) as refused:
         open_for(member, other_cooperative, process_setup, opened_by=consultant)
 
     assert str(refused.value) == "Anna Rossi is not a member of Cooperativa Beta."
@@ -128,7 +132,7 @@ def test_a_cooperative_that_is_no_longer_a_member_gets_no_case(
     Cooperative.objects.filter(pk=cooperative.pk).update(membership_status="suspended")
     cooperative.refresh_from_db()
 
-    with pytest.raises(CaseError, match="not an active member"):
+    with translation.override("en"), pytest.raises(CaseError, match="not an active member"):
         open_for(member, cooperative, process_setup, opened_by=consultant)
 
     assert nothing_saved()

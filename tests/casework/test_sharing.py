@@ -30,9 +30,10 @@ def _person(cooperative, role: str, username: str, **extra):
 
 
 @pytest.fixture
-def plain_member(cooperative):
-    """An ordinary member of Cooperativa Alfa: sees their own cases and those they follow."""
-    return _person(cooperative, "member", "socio.semplice")
+def sharing_member(plain_member):
+    """The suite's ordinary member of Cooperativa Alfa, reading English."""
+    UserProfile.objects.update_or_create(user=plain_member, defaults={"language": "en"})
+    return plain_member
 
 
 @pytest.fixture
@@ -47,9 +48,9 @@ def alfa_referent(cooperative):
 
 
 @pytest.fixture
-def members_case(open_case, plain_member, consultant):
+def members_case(open_case, sharing_member, consultant):
     """A case the ordinary member opened, with the consultant holding it."""
-    return open_case(plain_member, subject="Contratto di lavoro")
+    return open_case(sharing_member, subject="Contratto di lavoro")
 
 
 def _sent_to(user) -> list:
@@ -65,15 +66,15 @@ def _kinds(case) -> list[str]:
 
 
 def test_the_requester_adds_a_colleague_who_is_told_and_then_follows_the_messages(
-    members_case, plain_member, colleague_member, consultant
+    members_case, sharing_member, colleague_member, consultant
 ):
     # When the requester adds a colleague of the same cooperative,
     link = process.case_add_participant(
-        case=members_case, actor=plain_member, person=colleague_member
+        case=members_case, actor=sharing_member, person=colleague_member
     )
 
     # then the colleague follows the case, the timeline says so, and they are told by e-mail.
-    assert link.added_by == plain_member
+    assert link.added_by == sharing_member
     assert Kind.PARTICIPANT_ADDED in _kinds(members_case)
     event = members_case.events.get(kind=Kind.PARTICIPANT_ADDED)
     assert event.after == {"participant": colleague_member.pk, "username": "socio.collega"}
@@ -88,18 +89,18 @@ def test_the_requester_adds_a_colleague_who_is_told_and_then_follows_the_message
     )
     deliver_pending()
     to_colleague = [m for m in mail.outbox if m.to == [colleague_member.email]]
-    to_requester = [m for m in mail.outbox if m.to == [plain_member.email]]
+    to_requester = [m for m in mail.outbox if m.to == [sharing_member.email]]
     assert len(to_colleague) == len(to_requester) == 1
     assert "Serve il contratto." in to_colleague[0].body
     assert all("Nota per noi" not in m.body for m in mail.outbox)
 
 
-def test_adding_someone_twice_changes_nothing(members_case, plain_member, colleague_member):
+def test_adding_someone_twice_changes_nothing(members_case, sharing_member, colleague_member):
     first = process.case_add_participant(
-        case=members_case, actor=plain_member, person=colleague_member
+        case=members_case, actor=sharing_member, person=colleague_member
     )
     again = process.case_add_participant(
-        case=members_case, actor=plain_member, person=colleague_member
+        case=members_case, actor=sharing_member, person=colleague_member
     )
 
     assert again.pk == first.pk
@@ -107,13 +108,13 @@ def test_adding_someone_twice_changes_nothing(members_case, plain_member, collea
 
 
 def test_only_people_of_the_same_cooperative_with_an_active_membership_may_follow(
-    members_case, plain_member, consultant, other_member, cooperative
+    members_case, sharing_member, consultant, other_member, cooperative
 ):
     left = _person(cooperative, "member", "socio.uscito", is_active=False)
 
     # Someone of another cooperative: refused, named by the id the requester gave, nothing saved.
     with pytest.raises(CaseError) as stranger:
-        process.case_add_participant(case=members_case, actor=plain_member, person=other_member)
+        process.case_add_participant(case=members_case, actor=sharing_member, person=other_member)
     assert stranger.value.code == "participant_cooperative"
     assert f"#{other_member.pk}" in str(stranger.value)
     assert other_member.get_full_name() not in str(stranger.value)
@@ -128,7 +129,7 @@ def test_only_people_of_the_same_cooperative_with_an_active_membership_may_follo
         process.case_add_participant(case=members_case, actor=consultant, person=left)
     assert former.value.code == "participant_cooperative"
     with pytest.raises(CaseError) as requester:
-        process.case_add_participant(case=members_case, actor=consultant, person=plain_member)
+        process.case_add_participant(case=members_case, actor=consultant, person=sharing_member)
     assert requester.value.code == "participant_requester"
     with pytest.raises(CaseError):
         process.case_add_participant(case=members_case, actor=consultant, person=None)
@@ -140,7 +141,7 @@ def test_only_people_of_the_same_cooperative_with_an_active_membership_may_follo
 @pytest.mark.parametrize(
     ("who", "allowed"),
     [
-        ("plain_member", True),  # the requester
+        ("sharing_member", True),  # the requester
         ("member", True),  # the legal representative
         ("alfa_referent", True),
         ("consultant", True),  # staff of the case
@@ -161,24 +162,26 @@ def test_who_may_add_participants(request, members_case, alfa_referent, who, all
 
 
 def test_a_referent_cannot_share_a_confidential_case_they_do_not_see(
-    open_case, plain_member, alfa_referent, colleague_member
+    open_case, sharing_member, alfa_referent, colleague_member
 ):
-    case = open_case(plain_member, confidential=True)
+    case = open_case(sharing_member, confidential=True)
 
     with pytest.raises(ForbiddenError):
         process.case_add_participant(case=case, actor=alfa_referent, person=colleague_member)
 
 
 def test_removing_a_participant_stops_their_emails(
-    members_case, plain_member, colleague_member, consultant
+    members_case, sharing_member, colleague_member, consultant
 ):
-    process.case_add_participant(case=members_case, actor=plain_member, person=colleague_member)
+    process.case_add_participant(case=members_case, actor=sharing_member, person=colleague_member)
     UserProfile.objects.filter(user=colleague_member).update(notify="digest")
     process.case_post_message(case=members_case, author=consultant, body="Per il digest")
     held = Notification.objects.filter(recipient=colleague_member, status="held")
     assert held.count() == 1
 
-    process.case_remove_participant(case=members_case, actor=plain_member, person=colleague_member)
+    process.case_remove_participant(
+        case=members_case, actor=sharing_member, person=colleague_member
+    )
 
     # The held e-mail is withdrawn: they no longer see the case. The next message skips them.
     assert not held.exists()
@@ -190,15 +193,15 @@ def test_removing_a_participant_stops_their_emails(
     )
     event = members_case.events.get(kind=Kind.PARTICIPANT_REMOVED)
     assert event.before == {"participant": colleague_member.pk, "username": "socio.collega"}
-    assert event.actor == plain_member
+    assert event.actor == sharing_member
 
 
 def test_removing_someone_who_does_not_follow_the_case_is_not_found(
-    members_case, plain_member, colleague_member
+    members_case, sharing_member, colleague_member
 ):
     with pytest.raises(NotFoundError):
         process.case_remove_participant(
-            case=members_case, actor=plain_member, person=colleague_member
+            case=members_case, actor=sharing_member, person=colleague_member
         )
     assert Kind.PARTICIPANT_REMOVED not in _kinds(members_case)
 
@@ -206,15 +209,15 @@ def test_removing_someone_who_does_not_follow_the_case_is_not_found(
 # --- Confidential cases -------------------------------------------------------------------
 
 
-def test_a_case_opened_confidential_records_it(open_case, plain_member):
-    case = open_case(plain_member, confidential=True)
+def test_a_case_opened_confidential_records_it(open_case, sharing_member):
+    case = open_case(sharing_member, confidential=True)
 
     assert case.confidential
     event = case.events.get(kind=Kind.CONFIDENTIALITY_CHANGED)
     assert (event.before, event.after, event.actor) == (
         {"confidential": False},
         {"confidential": True},
-        plain_member,
+        sharing_member,
     )
 
 
@@ -225,7 +228,7 @@ def test_a_case_opened_confidential_records_it(open_case, plain_member):
         ("area_supervisor", True),
         ("member", True),  # the legal representative
         ("alfa_referent", False),
-        ("plain_member", False),  # the requester
+        ("sharing_member", False),  # the requester
         ("other_member", False),
     ],
 )
@@ -251,10 +254,10 @@ def test_setting_what_the_case_already_is_records_nothing(members_case, consulta
 
 
 def test_a_referent_who_no_longer_sees_a_case_stops_getting_its_emails(
-    open_case, alfa_referent, plain_member, consultant
+    open_case, alfa_referent, sharing_member, consultant
 ):
     # Given a case the referent wrote on (so they hear of the consultant's answers),
-    case = open_case(plain_member)
+    case = open_case(sharing_member)
     process.case_post_message(case=case, author=alfa_referent, body="Seguo io la pratica.")
     UserProfile.objects.filter(user=alfa_referent).update(notify="digest")
     process.case_post_message(case=case, author=consultant, body="Prima risposta")
@@ -268,23 +271,23 @@ def test_a_referent_who_no_longer_sees_a_case_stops_getting_its_emails(
     assert not Notification.objects.filter(recipient=alfa_referent).exists()
     process.case_post_message(case=case, author=consultant, body="Seconda risposta")
     assert not Notification.objects.filter(recipient=alfa_referent).exists()
-    assert Notification.objects.filter(recipient=plain_member, kind="message_from_staff").count()
+    assert Notification.objects.filter(recipient=sharing_member, kind="message_from_staff").count()
 
 
 # --- Memberships that ended -----------------------------------------------------------------
 
 
 def test_a_member_who_left_gets_no_email_of_the_cases_they_opened(
-    members_case, plain_member, consultant
+    members_case, sharing_member, consultant
 ):
-    Membership.objects.filter(user=plain_member).update(is_active=False, left_at=timezone.now())
+    Membership.objects.filter(user=sharing_member).update(is_active=False, left_at=timezone.now())
 
     process.case_post_message(case=members_case, author=consultant, body="Ci serve il verbale.")
 
     assert not Notification.objects.filter(
-        recipient=plain_member, kind="message_from_staff"
+        recipient=sharing_member, kind="message_from_staff"
     ).exists()
     # Nor may they act on it any more.
-    former = type(plain_member).objects.get(pk=plain_member.pk)  # their roles read afresh
+    former = type(sharing_member).objects.get(pk=sharing_member.pk)  # their roles read afresh
     with pytest.raises(ForbiddenError):
         process.case_post_message(case=members_case, author=former, body="Eccolo")

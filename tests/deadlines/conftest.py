@@ -6,7 +6,6 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from casework.models import Membership
 from casework.services import deadlines as services
 from tests import factories
 
@@ -44,24 +43,6 @@ def fiscal_consultant_only(other_area, office):
     """A consultant of the fiscal area only: no staff of a legal case."""
     return factories.ConsultantFactory(
         user__username="consulente.fisco", office=office, areas=[other_area], capacity=200
-    ).user
-
-
-@pytest.fixture
-def deadline_legal_rep(cooperative):
-    """The legal representative of Cooperativa Alfa (sees all its cases)."""
-    return factories.MembershipFactory(
-        cooperative=cooperative,
-        user__username="socio.legale",
-        role=Membership.Role.LEGAL_REPRESENTATIVE,
-    ).user
-
-
-@pytest.fixture
-def deadline_plain_member(cooperative):
-    """An ordinary member of Cooperativa Alfa who neither opened nor follows the case."""
-    return factories.MembershipFactory(
-        cooperative=cooperative, user__username="socio.semplice", role=Membership.Role.MEMBER
     ).user
 
 

@@ -253,7 +253,7 @@ def test_the_schema_documents_the_deadline_operations(deadline_api):
 
 
 def test_a_shared_deadline_of_a_confidential_case_stays_hidden_from_a_referent(
-    deadline_api, add_deadline, assigned_case, cooperative, deadline_legal_rep
+    deadline_api, add_deadline, assigned_case, cooperative, legal_rep
 ):
     referent = factories.MembershipFactory(
         cooperative=cooperative, user__username="socio.referente", role=Membership.Role.REFERENT
@@ -266,5 +266,5 @@ def test_a_shared_deadline_of_a_confidential_case_stays_hidden_from_a_referent(
     assert hidden.get(f"/api/v1/deadlines/{deadline.pk}/").status_code == 404
     assert hidden.get(case_deadlines(assigned_case)).status_code == 404
     # The legal representative sees confidential cases, and so their shared deadlines.
-    shown = deadline_api(deadline_legal_rep).get("/api/v1/deadlines/").json()["results"]
+    shown = deadline_api(legal_rep).get("/api/v1/deadlines/").json()["results"]
     assert [row["id"] for row in shown] == [deadline.pk]

@@ -162,9 +162,9 @@ def test_a_new_date_starts_a_new_series(add_deadline, consultant):
 
 
 def test_a_shared_deadline_reaches_the_people_of_the_cooperative_who_see_the_case(
-    add_deadline, consultant, member, deadline_legal_rep, deadline_plain_member, assigned_case
+    add_deadline, consultant, member, legal_rep, plain_member, assigned_case
 ):
-    follower = deadline_plain_member
+    follower = plain_member
     CaseParticipant.objects.create(case=assigned_case, user=follower)
     deadline = add_deadline(shared=True)
 
@@ -173,14 +173,14 @@ def test_a_shared_deadline_reaches_the_people_of_the_cooperative_who_see_the_cas
     staff_mails = mails()
     cooperative_mails = mails("deadline_reminder_cooperative")
     assert [m.recipient for m in staff_mails] == [consultant]
-    assert {m.recipient for m in cooperative_mails} == {member, deadline_legal_rep, follower}
+    assert {m.recipient for m in cooperative_mails} == {member, legal_rep, follower}
     assert all(f"/cases/{assigned_case.pk}/" in m.body for m in cooperative_mails)
     assert all("/work/" not in m.body for m in cooperative_mails)
     (event,) = reminded(deadline)
     assert event.after["recipients"] == 4
 
 
-def test_a_deadline_not_shared_reaches_the_staff_only(add_deadline, consultant, deadline_legal_rep):
+def test_a_deadline_not_shared_reaches_the_staff_only(add_deadline, consultant, legal_rep):
     add_deadline(shared=False, note="Chiedere la procura al legale rappresentante")
 
     sweep(rome(3, 24, 9))
@@ -191,15 +191,15 @@ def test_a_deadline_not_shared_reaches_the_staff_only(add_deadline, consultant, 
 
 
 def test_a_member_who_does_not_see_the_case_is_not_told(
-    add_deadline, deadline_plain_member, assigned_case, member
+    add_deadline, plain_member, assigned_case, member
 ):
-    # deadline_plain_member neither opened nor follows the case: an ordinary member sees only those.
+    # plain_member neither opened nor follows the case: an ordinary member sees only those.
     add_deadline(shared=True, note="nota interna")
 
     sweep(rome(3, 24, 9))
 
     told = {m.recipient for m in mails("deadline_reminder_cooperative")}
-    assert deadline_plain_member not in told and member in told
+    assert plain_member not in told and member in told
     assert all("nota interna" not in m.body for m in mails("deadline_reminder_cooperative"))
 
 
@@ -318,7 +318,7 @@ def test_the_beat_schedule_runs_the_sweep_and_the_obligations():
 
 
 def test_a_referent_is_not_told_of_a_deadline_of_a_confidential_case(
-    add_deadline, assigned_case, cooperative, member, deadline_legal_rep
+    add_deadline, assigned_case, cooperative, member, legal_rep
 ):
     referent = factories.MembershipFactory(
         cooperative=cooperative, user__username="socio.referente", role=Membership.Role.REFERENT
@@ -330,4 +330,4 @@ def test_a_referent_is_not_told_of_a_deadline_of_a_confidential_case(
 
     told = {m.recipient for m in mails("deadline_reminder_cooperative")}
     assert referent not in told
-    assert {member, deadline_legal_rep} <= told
+    assert {member, legal_rep} <= told

@@ -241,7 +241,7 @@ def test_only_a_deadline_marked_done_can_be_reopened(add_deadline, consultant):
 # --- Who may -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["member", "deadline_legal_rep", "fiscal_consultant_only"])
+@pytest.mark.parametrize("who", ["member", "legal_rep", "fiscal_consultant_only"])
 def test_only_the_staff_of_the_case_manage_its_deadlines(request, add_deadline, who):
     person = request.getfixturevalue(who)
     deadline = add_deadline()

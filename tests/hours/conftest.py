@@ -7,39 +7,11 @@ once in the whole suite).
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from casework.models import Membership, ServicePlan
-from tests import factories
-
-
-@pytest.fixture(autouse=True)
-def hours_fresh_cache():
-    # Throttle counters live in the cache: each test starts with none.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def hours_rep(cooperative):
-    """The legal representative of Cooperativa Alfa."""
-    return factories.MembershipFactory(
-        cooperative=cooperative,
-        user__username="socio.rappresentante",
-        role=Membership.Role.LEGAL_REPRESENTATIVE,
-    ).user
-
-
-@pytest.fixture
-def hours_member(cooperative):
-    """An ordinary member of Cooperativa Alfa (sees only the cases they opened)."""
-    return factories.MembershipFactory(
-        cooperative=cooperative, user__username="socio.semplice", role=Membership.Role.MEMBER
-    ).user
+from casework.models import ServicePlan
 
 
 @pytest.fixture

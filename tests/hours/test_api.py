@@ -218,11 +218,11 @@ def test_staff_may_not_answer_for_the_cooperative(hours_api, consultant, assigne
 
 
 def test_usage_for_the_legal_representative_and_staff(
-    hours_api, consultant, hours_rep, assigned_case, hours_plan, cooperative
+    hours_api, consultant, legal_rep, assigned_case, hours_plan, cooperative
 ):
     process.case_record_time(case=assigned_case, actor=consultant, minutes=420)
 
-    for who in (hours_rep, consultant):
+    for who in (legal_rep, consultant):
         response = hours_api(who).get(f"/api/v1/cooperatives/{cooperative.pk}/hours/")
         assert response.status_code == 200, response.content
         body = response.json()
@@ -244,24 +244,24 @@ def test_usage_for_the_legal_representative_and_staff(
         ]
 
 
-def test_usage_of_a_year_without_a_plan(hours_api, hours_rep, cooperative, hours_plan):
-    body = hours_api(hours_rep).get(f"/api/v1/cooperatives/{cooperative.pk}/hours/?year=2001")
+def test_usage_of_a_year_without_a_plan(hours_api, legal_rep, cooperative, hours_plan):
+    body = hours_api(legal_rep).get(f"/api/v1/cooperatives/{cooperative.pk}/hours/?year=2001")
 
     assert body.status_code == 200
     assert body.json()["plan"] is None and body.json()["used_minutes"] == 0
 
 
 @pytest.mark.parametrize("year", ["abc", "1999", "2101", "2026.5"])
-def test_a_bad_year_is_400(hours_api, hours_rep, cooperative, year):
-    response = hours_api(hours_rep).get(f"/api/v1/cooperatives/{cooperative.pk}/hours/?year={year}")
+def test_a_bad_year_is_400(hours_api, legal_rep, cooperative, year):
+    response = hours_api(legal_rep).get(f"/api/v1/cooperatives/{cooperative.pk}/hours/?year={year}")
     assert response.status_code == 400 and "year" in response.json()
 
 
 def test_usage_is_404_for_ordinary_members_and_other_cooperatives(
-    hours_api, hours_member, other_member, cooperative, other_cooperative, hours_plan
+    hours_api, plain_member, other_member, cooperative, other_cooperative, hours_plan
 ):
     assert (
-        hours_api(hours_member).get(f"/api/v1/cooperatives/{cooperative.pk}/hours/").status_code
+        hours_api(plain_member).get(f"/api/v1/cooperatives/{cooperative.pk}/hours/").status_code
         == 404
     )
     rep_of_beta = factories.MembershipFactory(

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from casework import hours, reminders
 from casework.errors import CaseError, ConflictError, ForbiddenError
@@ -61,7 +61,9 @@ def test_usage_counts_the_entries_of_the_cooperatives_cases(
     usage = hours.plan_usage(cooperative, hours_plan.year)
 
     assert (usage.included, usage.used, usage.beyond, usage.remaining) == (600, 420, 0, 180)
-    assert hours.usage_words(usage) == f"hours used 7 of 10 in {hours_plan.year}"
+    assert hours.usage_words(usage) == f"ore utilizzate 7 su 10 nel {hours_plan.year}"
+    with translation.override("en"):
+        assert hours.usage_words(usage) == f"hours used 7 of 10 in {hours_plan.year}"
     assert [(row.area.code, row.included, row.used) for row in usage.areas] == [
         ("legal", None, 420)
     ]
@@ -73,7 +75,8 @@ def test_no_plan_no_limit(assigned_case, consultant, cooperative):
 
     usage = hours.plan_usage(cooperative, timezone.localdate().year)
     assert usage.plan is None and assigned_case.time_entries.get().estimate is None
-    assert hours.usage_words(usage) == f"No service plan in {timezone.localdate().year}."
+    with translation.override("en"):
+        assert hours.usage_words(usage) == f"No service plan in {timezone.localdate().year}."
 
 
 def test_time_beyond_the_plan_is_refused_without_an_accepted_estimate(hours_used_up, consultant):
@@ -81,7 +84,7 @@ def test_time_beyond_the_plan_is_refused_without_an_accepted_estimate(hours_used
         process.case_record_time(case=hours_used_up, actor=consultant, minutes=30)
 
     assert refused.value.code == "estimate_needed"
-    assert "propose an estimate" in str(refused.value)
+    assert "proponi prima un preventivo alla cooperativa" in str(refused.value)
     hours_used_up.refresh_from_db()
     assert hours_used_up.minutes_spent == 600 and hours_used_up.time_entries.count() == 1
 
@@ -151,7 +154,7 @@ def test_an_estimate_of_a_wrong_size_is_refused(hours_plan, assigned_case, consu
 
 
 def test_proposing_makes_the_case_wait_on_the_cooperative(
-    hours_used_up, consultant, member, hours_rep, hours_member
+    hours_used_up, consultant, member, legal_rep, plain_member
 ):
     case = hours_used_up
 
@@ -168,7 +171,7 @@ def test_proposing_makes_the_case_wait_on_the_cooperative(
     assert process.active_task(case, CaseFlow.work) is None
     assert _kinds(case)[-2:] == ["estimate_proposed", "sla_paused"]
     # The requester and the legal representative are asked; an ordinary member is not.
-    assert {mail.recipient for mail in _mails(case, "estimate_proposed")} == {member, hours_rep}
+    assert {mail.recipient for mail in _mails(case, "estimate_proposed")} == {member, legal_rep}
 
 
 def test_the_proposal_is_written_in_the_readers_language(
@@ -203,15 +206,15 @@ def proposed(hours_used_up, consultant):
 
 
 def test_accepting_brings_the_case_back_and_covers_time_beyond_the_plan(
-    proposed, hours_used_up, consultant, hours_rep
+    proposed, hours_used_up, consultant, legal_rep
 ):
     case = hours_used_up
 
-    process.case_accept_estimate(estimate=proposed, actor=hours_rep, note="Va bene")
+    process.case_accept_estimate(estimate=proposed, actor=legal_rep, note="Va bene")
 
     case.refresh_from_db()
     proposed.refresh_from_db()
-    assert proposed.status == "accepted" and proposed.answered_by == hours_rep
+    assert proposed.status == "accepted" and proposed.answered_by == legal_rep
     assert case.status == "assigned" and case.sla_paused_at is None
     assert case.clock_running_since is not None
     assert not SlaPause.objects.filter(case=case, ended_at__isnull=True).exists()
@@ -272,9 +275,9 @@ def test_an_estimate_is_answered_once(proposed, member):
         process.case_decline_estimate(estimate=proposed, actor=member)
 
 
-def test_an_ordinary_member_who_is_not_the_requester_may_not_answer(proposed, hours_member):
+def test_an_ordinary_member_who_is_not_the_requester_may_not_answer(proposed, plain_member):
     with pytest.raises(CaseError):
-        process.case_accept_estimate(estimate=proposed, actor=hours_member)
+        process.case_accept_estimate(estimate=proposed, actor=plain_member)
     proposed.refresh_from_db()
     assert proposed.status == "pending"
 

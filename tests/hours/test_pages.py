@@ -29,18 +29,18 @@ def _english(client):
 
 
 def test_the_legal_representative_sees_the_hours_used(
-    client, hours_rep, consultant, assigned_case, hours_plan
+    client, legal_rep, consultant, assigned_case, hours_plan
 ):
     process.case_record_time(case=assigned_case, actor=consultant, minutes=420)
-    client.force_login(hours_rep)
+    client.force_login(legal_rep)
 
     page = _english(client).get(reverse("portal-cases"), **EN).content.decode()
 
     assert f"hours used 7 of 10 in {hours_plan.year}" in page
 
 
-def test_an_ordinary_member_does_not(client, hours_member, hours_plan):
-    client.force_login(hours_member)
+def test_an_ordinary_member_does_not(client, plain_member, hours_plan):
+    client.force_login(plain_member)
 
     page = _english(client).get(reverse("portal-cases"), **EN).content.decode()
 
@@ -48,10 +48,10 @@ def test_an_ordinary_member_does_not(client, hours_member, hours_plan):
 
 
 def test_the_portal_usage_in_a_fixed_number_of_queries(
-    client, hours_rep, consultant, open_case, hours_plan, other_area, django_assert_max_num_queries
+    client, legal_rep, consultant, open_case, hours_plan, other_area, django_assert_max_num_queries
 ):
     process.case_record_time(case=open_case(), actor=consultant, minutes=30)
-    client.force_login(hours_rep)
+    client.force_login(legal_rep)
     _english(client).get(reverse("portal-cases"))
     with django_assert_max_num_queries(40) as few:
         client.get(reverse("portal-cases"))
@@ -103,13 +103,13 @@ def test_declining_in_the_portal(client, member, hours_waiting):
     assert estimate.status == "declined"
 
 
-def test_a_refused_answer_is_shown_on_the_page(client, hours_member, hours_waiting, cooperative):
+def test_a_refused_answer_is_shown_on_the_page(client, plain_member, hours_waiting, cooperative):
     case, estimate = hours_waiting
     # A participant who is an ordinary member sees the case but does not answer for Alfa.
     from casework.models import CaseParticipant
 
-    CaseParticipant.objects.create(case=case, user=hours_member)
-    client.force_login(hours_member)
+    CaseParticipant.objects.create(case=case, user=plain_member)
+    client.force_login(plain_member)
 
     page = _english(client).get(reverse("portal-case", args=[case.pk]), **EN).content.decode()
     assert "Accept the estimate" not in page

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from casework.errors import CaseError, ConflictError, ForbiddenError
 from casework.models import CaseEvent, CaseStatus, TimeEntry
@@ -46,11 +46,13 @@ def test_minutes_out_of_range_are_refused(assigned_case, consultant, minutes, co
 def test_a_day_still_to_come_is_refused(assigned_case, consultant):
     tomorrow = timezone.localdate() + timedelta(days=1)
 
-    with pytest.raises(CaseError) as refused:
+    with translation.override("en"), pytest.raises(CaseError) as refused:
         process.case_record_time(case=assigned_case, actor=consultant, minutes=30, day=tomorrow)
 
     assert refused.value.code == "day_in_future"
-    assert "still to come" in str(refused.value)
+    assert str(refused.value) == (
+        f"Time cannot be recorded for a day still to come ({tomorrow:%-d} {tomorrow:%B %Y})."
+    )
     assert not TimeEntry.objects.exists()
 
 

@@ -4,8 +4,7 @@ from datetime import date
 
 import pytest
 
-from casework.models import Cooperative, Membership, RecurringObligation, UserProfile
-from tests import factories
+from casework.models import Cooperative, RecurringObligation, UserProfile
 
 Rule = RecurringObligation.Rule
 Anchor = RecurringObligation.Anchor
@@ -79,13 +78,7 @@ def statements_filing(new_obligation):
 
 
 @pytest.fixture
-def legal_rep(cooperative):
+def english_legal_rep(legal_rep):
     """Cooperativa Alfa's legal representative, who reads English."""
-    user = factories.MembershipFactory(
-        cooperative=cooperative,
-        role=Membership.Role.LEGAL_REPRESENTATIVE,
-        user__username="presidente.alfa",
-        user__first_name="Anna",
-    ).user
-    UserProfile.objects.create(user=user, language="en")
-    return user
+    UserProfile.objects.create(user=legal_rep, language="en")
+    return legal_rep

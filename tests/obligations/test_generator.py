@@ -148,7 +148,9 @@ def test_running_it_twice_changes_nothing(monthly_tax, statements_filing, cooper
     assert list(Deadline.objects.order_by("pk").values()) == before
 
 
-def test_a_dry_run_counts_and_writes_nothing(monthly_tax, cooperative, legal_rep, process_setup):
+def test_a_dry_run_counts_and_writes_nothing(
+    monthly_tax, cooperative, english_legal_rep, process_setup
+):
     dry = generate(date(2026, 5, 8), dry_run=True).as_dict()
 
     assert (dry["deadlines_created"], dry["cases_opened"]) == (12, 1)
@@ -164,7 +166,7 @@ def test_a_rule_saved_around_the_admin_is_skipped_and_the_others_generated(
     summary = generate(MAY_1)
 
     (refused,) = [run for run in summary.runs if run.obligation == broken.pk]
-    assert refused.invalid and "without end" in " ".join(refused.problems)
+    assert refused.invalid and "scadenze all'infinito" in " ".join(refused.problems)
     assert summary.as_dict()["invalid"] == 1
     assert not Deadline.objects.filter(obligation=broken).exists()
     assert Deadline.objects.filter(obligation=monthly_tax).count() == 12
@@ -174,13 +176,12 @@ def test_a_rule_saved_around_the_admin_is_skipped_and_the_others_generated(
 
 
 @pytest.fixture
-def alfa_people(cooperative, legal_rep):
+def alfa_people(plain_member, english_legal_rep):
     """An ordinary member, who joined first, and the legal representative (English)."""
-    plain = factories.MembershipFactory(
-        cooperative=cooperative, role=Membership.Role.MEMBER, user__username="socio.semplice"
-    ).user
-    Membership.objects.filter(user=plain).update(created_at=datetime(2020, 1, 1, tzinfo=ROME))
-    return {"member": plain, "legal_rep": legal_rep}
+    Membership.objects.filter(user=plain_member).update(
+        created_at=datetime(2020, 1, 1, tzinfo=ROME)
+    )
+    return {"member": plain_member, "legal_rep": english_legal_rep}
 
 
 def test_the_case_opens_n_days_before_for_the_legal_representative(
@@ -275,7 +276,7 @@ def test_a_case_the_process_refuses_is_counted_and_tried_again(
     summary = generate(date(2026, 5, 8))
 
     assert summary.as_dict()["skipped_refused"] == 1
-    assert "is not open" in " ".join(summary.runs[0].problems)
+    assert "non è aperta" in " ".join(summary.runs[0].problems)
     assert not Case.objects.exists()
     process_setup.is_active = True
     process_setup.save()

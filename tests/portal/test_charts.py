@@ -58,5 +58,7 @@ def test_line_and_column_charts_label_days():
 
 
 def test_no_data_says_so():
-    assert "no data yet" in str(charts.bar_chart([], title="Empty", value_name="v"))
-    assert "no data yet" in str(charts.line_chart([], [], title="Empty"))
+    assert "ancora nessun dato" in str(charts.bar_chart([], title="Vuoto", value_name="v"))
+    with translation.override("en"):
+        assert "no data yet" in str(charts.bar_chart([], title="Empty", value_name="v"))
+        assert "no data yet" in str(charts.line_chart([], [], title="Empty"))

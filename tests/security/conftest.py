@@ -1,19 +1,11 @@
-"""Fixtures for the security tests: fresh throttles, uploads in a temporary folder.
+"""Fixtures for the security tests: uploads in a temporary folder (fresh throttles for every
+test come from tests/conftest.py).
 
 The case process and `open_case` are the suite's, in tests/conftest.py."""
 
 import pytest
-from django.core.cache import cache
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttles():
-    """DRF's sign-in throttle counts in the cache: each test starts and ends with none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

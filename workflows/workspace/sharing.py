@@ -1,7 +1,7 @@
 """The case page's panel of who sees and follows a case: confidentiality and participants.
 
-The panel (`templates/workspace/_sharing.html`) reads `casework.selectors.sharing_of`; these
-views post to the process, which asks `casework.policy` as every other action does.
+The panel (`templates/_sharing.html`, the portal's too) reads `casework.selectors.sharing_of`;
+these views post to the process, which asks `casework.policy` as every other action does.
 """
 
 from __future__ import annotations
