@@ -57,7 +57,8 @@ def is_overdue(deadline: Deadline, today: date) -> bool:
 
 @dataclass
 class Agenda:
-    """The Deadlines page: missed, this week (to Sunday), then the rest of the next 30 days."""
+    """The Deadlines page: missed, this week (to Sunday), the rest of the next 30 days, then
+    what is further ahead (an appeal term of 60 days is there from the day it is added)."""
 
     today: date
     week_ends: date
@@ -65,10 +66,11 @@ class Agenda:
     missed: list[Deadline] = field(default_factory=list)
     this_week: list[Deadline] = field(default_factory=list)
     later: list[Deadline] = field(default_factory=list)
+    further: list[Deadline] = field(default_factory=list)
 
 
 def agenda(user, *, today: date, area: PracticeArea | None = None) -> Agenda:
-    """The person's agenda from `today`, of one area or all: two queries, however many rows."""
+    """The person's agenda from `today`, of one area or all: three queries, however many rows."""
     found = Agenda(
         today=today,
         week_ends=today + timedelta(days=6 - today.weekday()),
@@ -86,6 +88,11 @@ def agenda(user, *, today: date, area: PracticeArea | None = None) -> Agenda:
         status=Status.OPEN, due_on__gte=today, due_on__lte=found.horizon
     ).order_by("due_on", "pk")[:PAGE_ROWS]:
         (found.this_week if deadline.due_on <= found.week_ends else found.later).append(deadline)
+    found.further = list(
+        rows.filter(status=Status.OPEN, due_on__gt=found.horizon).order_by("due_on", "pk")[
+            :PAGE_ROWS
+        ]
+    )
     return found
 
 

@@ -281,6 +281,23 @@ def seed_cases(*, count: int = 300, days: int = 90, stdout=None) -> dict[str, di
             at=now - timedelta(days=21),
         )
         created += 1
+    # A confidential matter of Alfa's legal representative: socio.alfa2, an ordinary member, and
+    # socio.multi, a referent, never see it (DESIGN.md, "People and accounts").
+    hr = PracticeArea.objects.filter(code="hr").first()
+    if alfa and alfa_member and hr:
+        process.case_open(
+            requester=alfa_member,
+            cooperative=alfa,
+            area=hr,
+            subject=f"{DEMO_MARK} Procedimento disciplinare verso un socio lavoratore",
+            description=(
+                "Contestazione di addebito a un socio lavoratore per assenze ripetute: "
+                "come procedere nel rispetto del regolamento interno?"
+            ),
+            confidential=True,
+            at=now - timedelta(days=2),
+        )
+        created += 1
     if stdout:
         stdout.write(f"cases: {created} created")
     return {"cases": {"created": created, "found": 0}}

@@ -194,7 +194,7 @@ def _make(add_deadline, *, days, **values):
     return add_deadline(kind="fixed", trigger_date=today + timedelta(days=days), **values)
 
 
-def test_the_deadlines_page_sorts_missed_this_week_and_the_next_30_days(
+def test_the_deadlines_page_sorts_missed_this_week_the_next_30_days_and_further(
     client, consultant, add_deadline, deadline_colleague
 ):
     with time_machine.travel("2026-12-02 10:00 +01:00"):  # a Wednesday
@@ -221,10 +221,11 @@ def test_the_deadlines_page_sorts_missed_this_week_and_the_next_30_days(
     assert shown(missed, "deadlines-missed") and shown(late, "deadlines-missed")
     assert shown(this_week, "deadlines-week") and not shown(next_week, "deadlines-week")
     assert shown(next_week, "deadlines-later")
-    everywhere = (
-        section("deadlines-missed") + section("deadlines-week") + section("deadlines-later")
+    assert shown(far, "deadlines-further") and not shown(far, "deadlines-later")
+    everywhere = "".join(
+        section(f"deadlines-{where}") for where in ("missed", "week", "later", "further")
     )
-    for absent in (far, done, colleagues):
+    for absent in (done, colleagues):
         assert f'data-deadline="{absent.pk}"' not in everywhere
     assert reverse("work:case", args=[this_week.case_id]) in section("deadlines-week")
 
