@@ -26,6 +26,8 @@ FEED_PAST_DAYS = 365
 WATCH_DAYS = 7
 #: At most this many rows in each list of the page and of the dashboard.
 PAGE_ROWS = 200
+#: What is further ahead than the horizon: only the nearest, the calendar feed has them all.
+FURTHER_ROWS = 20
 WATCH_ROWS = 10
 _ROW_RELATED = ("case__cooperative", "area", "responsible")
 
@@ -67,6 +69,7 @@ class Agenda:
     this_week: list[Deadline] = field(default_factory=list)
     later: list[Deadline] = field(default_factory=list)
     further: list[Deadline] = field(default_factory=list)
+    further_more: bool = False
 
 
 def agenda(user, *, today: date, area: PracticeArea | None = None) -> Agenda:
@@ -88,11 +91,12 @@ def agenda(user, *, today: date, area: PracticeArea | None = None) -> Agenda:
         status=Status.OPEN, due_on__gte=today, due_on__lte=found.horizon
     ).order_by("due_on", "pk")[:PAGE_ROWS]:
         (found.this_week if deadline.due_on <= found.week_ends else found.later).append(deadline)
-    found.further = list(
+    further = list(
         rows.filter(status=Status.OPEN, due_on__gt=found.horizon).order_by("due_on", "pk")[
-            :PAGE_ROWS
+            : FURTHER_ROWS + 1
         ]
     )
+    found.further, found.further_more = further[:FURTHER_ROWS], len(further) > FURTHER_ROWS
     return found
 
 

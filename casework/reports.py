@@ -44,7 +44,7 @@ from .roles import roles_of
 from .sla.clocks import clock_that_matters, due_that_matters
 
 S = CaseStatus
-WATCH_LIMIT = 25
+WATCH_LIMIT = 10
 COMPLIANCE_DAYS = 90
 BACKLOG_DAYS = 30
 TREND_DAYS = 7

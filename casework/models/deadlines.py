@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .cases import Case
 from .registry import Cooperative, PracticeArea
@@ -32,7 +33,8 @@ class Deadline(models.Model):
     """A date by which something must be done, computed from a trigger date and a term."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        # One deadline: "Aperta" (the lists' "Aperte" is another word).
+        OPEN = "open", pgettext_lazy("a deadline", "Open")
         DONE = "done", _("Done")
         MISSED = "missed", _("Missed")
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from casework import deadline_agenda as agenda
 from casework.models import CaseEvent, Deadline
 from casework.services import deadlines as services
 from tests import factories
@@ -228,6 +229,22 @@ def test_the_deadlines_page_sorts_missed_this_week_the_next_30_days_and_further(
     for absent in (done, colleagues):
         assert f'data-deadline="{absent.pk}"' not in everywhere
     assert reverse("work:case", args=[this_week.case_id]) in section("deadlines-week")
+
+
+def test_further_ahead_lists_the_nearest_and_points_to_the_feed(client, consultant, add_deadline):
+    with time_machine.travel("2026-12-02 10:00 +01:00"):
+        rows = [_make(add_deadline, days=40 + n) for n in range(agenda.FURTHER_ROWS + 1)]
+
+        content = page(client, consultant, reverse("work:deadlines")).content.decode()
+
+    start = content.index('id="deadlines-further"')
+    further = content[start : content.find("</section>", start)]
+    assert all(f'data-deadline="{row.pk}"' in further for row in rows[:-1])
+    assert f'data-deadline="{rows[-1].pk}"' not in further
+    assert (
+        f"Only the {agenda.FURTHER_ROWS} nearest deadlines further ahead are listed here" in content
+    )
+    assert reverse("calendar") in content[content.index('id="deadlines-further-more"') :]
 
 
 def test_a_supervisor_sees_the_deadlines_of_the_areas_they_supervise(
