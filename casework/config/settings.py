@@ -70,11 +70,11 @@ INSTALLED_APPS = [
     "workflows.apps.WorkflowsConfig",
     "api",
     "csp",
-    "axes",
+    "casework.apps.AxesConfig",  # django-axes, with a name in the admin
     # Two-factor sign-in for staff (casework.twofactor): TOTP apps and single-use recovery codes.
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "casework.apps.TotpConfig",  # django_otp.plugins.otp_totp, named in the admin
+    "casework.apps.StaticConfig",  # django_otp.plugins.otp_static, named in the admin
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ the apps' own. Never imported: only read by makemessages.
 from django.utils.translation import gettext_noop
 
 LABELS = (
+    gettext_noop("Auth Token"),
+    gettext_noop("Periodic Tasks"),
     gettext_noop("Token"),
     gettext_noop("Key"),
     gettext_noop("periodic task"),

@@ -47,11 +47,13 @@ class CaseQuerySet(models.QuerySet):
 class CaseCounter(models.Model):
     """The last number handed out per area prefix and year; gaps are tolerated, duplicates not."""
 
-    prefix = models.CharField(max_length=5)
-    year = models.PositiveSmallIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
+    prefix = models.CharField(_("reference prefix"), max_length=5)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
+        verbose_name = _("case counter")
+        verbose_name_plural = _("case counters")
         constraints = [
             models.UniqueConstraint(fields=["prefix", "year"], name="case_counter_unique"),
         ]

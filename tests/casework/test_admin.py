@@ -551,3 +551,29 @@ def test_case_changelist_queries_do_not_grow_with_rows(admin_browser, registry_s
 @pytest.mark.parametrize("model", [models.Case, models.CaseEvent])
 def test_big_changelists_skip_the_full_count(model):
     assert admin.site._registry[model].show_full_result_count is False
+
+
+@pytest.mark.django_db
+def test_every_app_and_model_of_the_admin_is_named_in_italian_and_in_english(admin_client):
+    """Issue 20: the Italian admin showed "Access attempts", "Case counters", "AXES"."""
+    names = {}
+    for language in ("it", "en"):
+        page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE=language)
+        names[language] = {
+            (app["app_label"], model["object_name"]): (str(app["name"]), str(model["name"]))
+            for app in page.context["app_list"]
+            for model in app["models"]
+        }
+
+    assert names["it"].keys() == names["en"].keys() and len(names["it"]) > 40
+    same = [
+        (key, names["it"][key])
+        for key in names["it"]
+        if names["it"][key][0] == names["en"][key][0] or names["it"][key][1] == names["en"][key][1]
+    ]
+    assert same == []
+    assert names["it"][("casework", "CaseCounter")] == (
+        "Pratiche e anagrafica",
+        "Contatori delle pratiche",
+    )
+    assert names["it"][("axes", "AccessAttempt")][0] == "Blocchi degli accessi"
