@@ -32,6 +32,7 @@ from django.db import models as db_models
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from modeltranslation.translator import translator
 
 from . import tasks
 from .models import (
@@ -55,8 +56,13 @@ EXAMPLE_FILE = Path(settings.BASE_DIR) / "deploy" / "federation.example.yaml"
 TIME_ZONE = "Europe/Rome"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 PRIORITIES = [choice.value for choice in Priority]
-# The data names in both languages (casework/translation.py): the file's `name` is Italian.
-TRANSLATED_FIELDS = frozenset({"name", "description", "usual_documents", "label"})
+# The data names in both languages, as casework/translation.py registers them: the file's
+# `name` is the Italian one.
+TRANSLATED_FIELDS = frozenset(
+    name
+    for model in (Sector, PracticeArea, Specialty, OutcomeCode)
+    for name in translator.get_options_for_model(model).fields
+)
 DEFAULT_LANGUAGE = settings.MODELTRANSLATION_DEFAULT_LANGUAGE
 
 _SLUG = re.compile(r"^[-a-z0-9_]+$")
