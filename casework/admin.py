@@ -20,6 +20,7 @@ from .admin_imports import (
     ImportExportAdmin,
     MembershipResource,
 )
+from .admin_merge import CooperativeMergeAdmin
 from .admin_people import deactivate_memberships  # also registers InvitationAdmin
 from .services.mail_intake import mail_take
 from .services.obligations import obligation_check
@@ -220,14 +221,17 @@ class CooperativeMembershipInline(admin.TabularInline):
 
 
 @admin.register(models.Cooperative)
-class CooperativeAdmin(ImportExportAdmin, admin.ModelAdmin):
+class CooperativeAdmin(ImportExportAdmin, CooperativeMergeAdmin):
     resource_classes = [CooperativeResource]
     form = CooperativeAdminForm
     list_display = ["name", "tax_code", "office", "sector", "membership_status", "city"]
     list_filter = ["membership_status", "office", "sector"]
     search_fields = ["name", "=tax_code", "city", "email"]
     list_select_related = ["office", "sector"]
+    # Written by a merger only (`admin_merge`): shown, never edited.
+    readonly_fields = ["merged_into", "merged_at"]
     inlines = [CooperativeMembershipInline]
+    actions = ["merge_into_another"]
 
 
 class SpecialtyInline(TranslationTabularInline):

@@ -28,7 +28,17 @@ def cooperative_for_staff(user, pk: int) -> Cooperative | None:
     not federation staff (members have their portal and their report, not this page)."""
     if not roles_of(user).is_staff_role:
         return None
-    return cooperatives_for_report(user).select_related("office", "sector").filter(pk=pk).first()
+    return (
+        cooperatives_for_report(user)
+        .select_related("office", "sector", "merged_into")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def absorbed_by(cooperative: Cooperative) -> list[Cooperative]:
+    """The cooperatives this one absorbed in a merger, the latest first (one query)."""
+    return list(cooperative.absorbed.order_by("-merged_at", "name"))
 
 
 def cooperatives_known_to(user) -> QuerySet[Cooperative]:

@@ -5,8 +5,8 @@ For each open deadline of a case, a reminder falls due at each of its area's
 It goes to the deadline's responsible person (the case's assignee when nobody is named) and,
 when the deadline is shared, to the cooperative's people who see the case: its requester, its
 participants and the cooperative's legal representatives, each only if the visibility rules
-(`selectors.cases_visible_to`) show them the case. A deadline whose day has passed and that is
-not done becomes `missed`, and its responsible person is told.
+(`policy.sees_case`, read by `notifications.readers_of`) show them the case. A deadline whose
+day has passed and that is not done becomes `missed`, and its responsible person is told.
 
 `sweep_deadlines` (beat, every 15 minutes) finds the candidates with bounded, indexed queries,
 decides each in Python and writes each deadline in a transaction of its own under its row lock,
@@ -34,7 +34,6 @@ from django.utils import timezone
 from . import events, notifications
 from .models import Deadline, DeadlineReminder, Membership, PracticeArea
 from .models.registry import parse_day_list
-from .selectors import cases_visible_to
 
 log = logging.getLogger(__name__)
 Status = Deadline.Status
@@ -172,11 +171,9 @@ def cooperative_recipients(deadline: Deadline, *, besides=()) -> list:
         Q(pk=case.requester_id) | Q(participations__case=case) | Q(pk__in=legal_reps),
         is_active=True,
     ).exclude(pk__in=[person.pk for person in besides])
-    return [
-        person
-        for person in candidates.distinct().order_by("pk")
-        if cases_visible_to(person).filter(pk=case.pk).exists()
-    ]
+    # Whether each sees the case: their roles in one query, the case's participants in one more.
+    readers = notifications.readers_of(case, candidates.distinct())
+    return sorted(readers, key=lambda person: person.pk)
 
 
 # --- The writes ----------------------------------------------------------------------------------

@@ -710,6 +710,39 @@ def participant_removed(
     return _build(case, Kind.PARTICIPANT_REMOVED, actor=actor, before=before, at=at)
 
 
+# The registry (`casework.services.cooperatives`).
+
+#: What a `cooperative_merged` event keeps, before and after alike: the case's cooperative (its id
+#: and its name then, so that the timeline reads without looking it up).
+COOPERATIVE_MERGED_KEYS = ("cooperative", "cooperative_name")
+
+
+def cooperative_merged(
+    case: Case,
+    *,
+    actor: User | None,
+    old_cooperative: int,
+    old_cooperative_name: str,
+    cooperative: int,
+    cooperative_name: str,
+    note: str,
+    at: datetime,
+) -> CaseEvent:
+    """The case's cooperative was absorbed by another (fusione per incorporazione): the case
+    now belongs to `cooperative`. The note is the one the merger was recorded with."""
+    before = {"cooperative": old_cooperative, "cooperative_name": old_cooperative_name}
+    after = {"cooperative": cooperative, "cooperative_name": cooperative_name}
+    return _build(
+        case,
+        Kind.COOPERATIVE_MERGED,
+        actor=actor,
+        before=_keyed(COOPERATIVE_MERGED_KEYS, before),
+        after=_keyed(COOPERATIVE_MERGED_KEYS, after),
+        note=note,
+        at=at,
+    )
+
+
 # The SLA clocks.
 
 

@@ -490,6 +490,31 @@ def check_people_action(action: PeopleAction, actor, *, cooperative_id: int, rol
     return roles
 
 
+# --- The registry ------------------------------------------------------------------------------
+# A merger of cooperatives (`services.cooperatives.merge_cooperatives`) moves every case of the
+# absorbed one, of every area, with its people, deadlines and hours: only who answers for every
+# area may record it.
+
+
+def may_merge_cooperatives(roles: Roles) -> bool:
+    """An administrator, or a supervisor of every area."""
+    return roles.supervises_all
+
+
+def check_merge_cooperatives(actor) -> Roles:
+    """Refuse (403) whoever may not merge one cooperative into another."""
+    roles = roles_of(actor)
+    if not may_merge_cooperatives(roles):
+        raise ForbiddenError(
+            _(
+                "Only an administrator or a supervisor of every area may merge one cooperative "
+                "into another."
+            ),
+            code="may_not_merge",
+        )
+    return roles
+
+
 def allowed_actions(case: Case, user, *, now: datetime | None = None) -> list[Action]:
     """What this person may do to the case now: the workspace's buttons, the API's `actions`.
 
@@ -542,6 +567,7 @@ __all__ = [
     "check_change_time_entry",
     "check_condition",
     "check_decide_mail",
+    "check_merge_cooperatives",
     "check_people_action",
     "check_state",
     "is_staff_of",
@@ -549,6 +575,7 @@ __all__ = [
     "may_change_time_entry",
     "may_act_on_people",
     "may_decide_mail",
+    "may_merge_cooperatives",
     "may_manage_people",
     "sees_case",
     "state_allows",

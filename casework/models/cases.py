@@ -405,6 +405,7 @@ class CaseEvent(models.Model):
         ESTIMATE_PROPOSED = "estimate_proposed", _("Estimate proposed")
         ESTIMATE_ACCEPTED = "estimate_accepted", _("Estimate accepted")
         ESTIMATE_DECLINED = "estimate_declined", _("Estimate declined")
+        COOPERATIVE_MERGED = "cooperative_merged", _("Cooperative merged into another")
 
     # Indexed by event_case_time, which starts with it.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)

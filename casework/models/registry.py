@@ -93,6 +93,18 @@ class Cooperative(models.Model):
     statements_approved_on = models.DateField(
         _("financial statements last approved on"), null=True, blank=True
     )
+    # A merger (fusione per incorporazione, `services.cooperatives.merge_cooperatives`): the
+    # cooperative that absorbed this one, and when. The row stays, ceased, for its history.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="absorbed",
+        verbose_name=_("merged into"),
+        editable=False,
+    )
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -102,6 +114,16 @@ class Cooperative(models.Model):
             models.CheckConstraint(
                 condition=Q(membership_status__in=["active", "suspended", "ceased"]),
                 name="cooperative_membership_status_valid",
+            ),
+            # A merger is recorded whole: whom it merged into and when, or neither.
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True, merged_at__isnull=True)
+                | Q(merged_into__isnull=False, merged_at__isnull=False),
+                name="cooperative_merger_recorded_whole",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")),
+                name="cooperative_not_merged_into_itself",
             ),
         ]
 

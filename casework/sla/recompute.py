@@ -6,6 +6,7 @@ table, one guarded UPDATE per batch), through the ORM elsewhere.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import nullcontext
 from datetime import datetime
 
@@ -38,10 +39,17 @@ EACH_ROWS = 500
 
 
 def running_cases(
-    *, office_id: int | None = None, area_id: int | None = None, priority: str | None = None
+    *,
+    office_id: int | None = None,
+    area_id: int | None = None,
+    priority: str | None = None,
+    case_ids: Collection[int] | None = None,
 ) -> QuerySet[Case]:
-    """The cases whose clocks run, within the scope of a calendar or policy change."""
+    """The cases whose clocks run, within the scope of a calendar or policy change (or among
+    `case_ids`: the cases a merger of cooperatives moved to another office's calendar)."""
     cases = Case.objects.filter(status__in=CaseStatus.RUNNING, clock_running_since__isnull=False)
+    if case_ids is not None:
+        cases = cases.filter(pk__in=list(case_ids))
     if office_id is not None:
         cases = cases.filter(cooperative__office_id=office_id)
     if area_id is not None:
@@ -56,6 +64,7 @@ def recompute_open_cases(
     office_id: int | None = None,
     area_id: int | None = None,
     priority: str | None = None,
+    case_ids: Collection[int] | None = None,
     at: datetime | None = None,
     batch: int | None = None,
 ) -> int:
@@ -69,7 +78,9 @@ def recompute_open_cases(
     harmless). Returns how many cases' due instants moved.
     """
     at = at or timezone.now()
-    cases = running_cases(office_id=office_id, area_id=area_id, priority=priority)
+    cases = running_cases(
+        office_id=office_id, area_id=area_id, priority=priority, case_ids=case_ids
+    )
     if connection.vendor == "postgresql":
         return _recompute_in_batches(cases, at=at, batch=batch or BATCH_ROWS)
     ids = list(cases.order_by("pk").values_list("pk", flat=True))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from casework import case_links, hours
 from casework.cooperatives import (
     RECENT_CASES,
+    absorbed_by,
     cooperative_figures,
     cooperative_for_staff,
     people_of,
@@ -58,6 +59,7 @@ def cooperative_page(request, pk: int):
         {
             "cooperative": cooperative,
             "people": people_of(cooperative),
+            "absorbed": absorbed_by(cooperative),
             "rows": rows,
             "recent_limit": RECENT_CASES,
             "figures": figures,

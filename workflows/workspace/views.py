@@ -706,6 +706,11 @@ def _event_details(event: CaseEvent, names: _Names) -> list[str]:
         details.append(
             _("%(who)s no longer follows the case.") % {"who": names.user(before["username"])}
         )
+    elif kind == K.COOPERATIVE_MERGED:
+        details.append(
+            _("%(old)s merged into %(new)s: the case moved with it.")
+            % {"old": before.get("cooperative_name"), "new": after.get("cooperative_name")}
+        )
     elif kind == K.SLA_PAUSED and after.get("reason"):
         details.append(_label(SlaPause.Reason.choices, after["reason"]))
     elif kind in (K.WAITING_REMINDED, K.AUTO_CLOSE_WARNED):
