@@ -82,9 +82,11 @@ def notify(
     )
 
 
-def notify_all(mails: Iterable[Mail]) -> None:
+def notify_all(mails: Iterable[Mail], *, opening: bool = False) -> None:
     """Queue the e-mails of one move: the readers' preferences in one query, the previous
     e-mail of each case to each reader (for threading) in one more, rows in one INSERT.
+    `opening`: the move opened the cases, so no e-mail about them came before and there is no
+    thread to look up.
 
     A reader who chose the daily digest gets the e-mails about messages (`MESSAGE_KINDS`) as
     `held` rows for `casework.digest`; everything else is sent at once. Nobody is e-mailed
@@ -106,8 +108,10 @@ def notify_all(mails: Iterable[Mail]) -> None:
     if not addressed:
         return
     preferences = preferences_of(user for _mail, users in addressed for user in users)
-    previous = _previous_ids(
-        {(mail.case.pk, user.pk) for mail, users in addressed for user in users}
+    previous = (
+        {}
+        if opening
+        else _previous_ids({(mail.case.pk, user.pk) for mail, users in addressed for user in users})
     )
     by_pec = _pec_mailboxes(addressed)
     rows = []

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from casework.audit import case_read_recorded
 from casework.errors import ForbiddenError
-from casework.models import PRIORITY_RANK, Case, CaseAccess, OutcomeCode
+from casework.models import PRIORITY_RANK, Case, CaseAccess, CaseParticipant, OutcomeCode
 from casework.roles import roles_of
 from casework.selectors import CASE_RELATED, case_list_for, person_named, with_read_state
 from casework.services import mark_read
@@ -181,6 +181,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if not created:
             return self._case_response(case.pk)
         # The new case, as intake left it, already holds what its page shows: no second read.
+        # Whoever opened it has read it, and nobody follows it yet.
+        case.unread = False
+        case._prefetched_objects_cache = {
+            **getattr(case, "_prefetched_objects_cache", {}),
+            "participant_links": CaseParticipant.objects.none(),
+        }
         return Response(self.get_serializer(case).data, status=status.HTTP_201_CREATED)
 
     # --- The consultant's work -------------------------------------------------------------

@@ -138,6 +138,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Parameters bound by the server, so PostgreSQL keeps each statement a connection has run
+    # DATABASE_PREPARE_THRESHOLD times prepared: an intake's ~30 statements are then neither
+    # parsed nor planned again (bench/results.md, intake). DATABASE_SERVER_BINDING=0 behind a
+    # pooler that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+    if env.bool("DATABASE_SERVER_BINDING", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {
+                "server_side_binding": True,
+                "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=1),
+            }
+        )
     DATABASES["default"].setdefault("TEST", {}).setdefault(
         "NAME", env.str("TEST_DATABASE_NAME", default="test_sportello")
     )

@@ -186,7 +186,7 @@ def case_open(
     opened_mail = notifications.Mail(
         case=case, recipients=[requester], kind="case_opened", dedupe=f"opened:{case.pk}"
     )
-    notifications.notify_all([opened_mail, *assigned_mails])
+    notifications.notify_all([opened_mail, *assigned_mails], opening=True)
     events.record_all(opened)
     # Whoever opened it has read it; a requester who did not (a phone call) has it unread.
     mark_read(case=case, user=actor, at=at)
