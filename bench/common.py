@@ -17,7 +17,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/sportello_bench"
 BENCH_MEDIA_ROOT = Path(tempfile.gettempdir()) / "sportello-bench-uploads"
 MARKER_PREFIX = "sportello-bench "
 # Bumped whenever the loader writes different data: an older load is then redone.
-LOADER_VERSION = 8
+LOADER_VERSION = 9
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -1,11 +1,18 @@
 """Bulk-load a synthetic federation into the bench database with COPY: `python -m bench.load`.
 
-On top of the demo registry (`seed_demo --cases 0`) it adds 5,000 cooperatives with their members,
-consultants in every office, and SIZE cases spread over three years with their messages, events,
-SLA pauses, ratings and viewflow processes and tasks. Every row is what the product itself would
-have written: the SLA instants come from the offices' calendars (`casework.sla.clocks` and
-`casework.sla.business_time`), states from `casework.sla.clocks.case_state`, and the task rows
-mirror what `workflows.flows.CaseFlow` stores (checked against the flow's nodes before loading).
+On top of the demo registry (`seed_demo --cases 0`) it adds 5,000 cooperatives with their people
+(legal representatives, referents and members), consultants in every office, and SIZE cases spread
+over three years with their messages, events, SLA pauses, ratings, viewflow processes and tasks,
+and what the people did around them: who read each case and when, who follows it (confidential
+cases included), the e-mails and PEC messages intake took in (and those it ignored or held), the
+deadlines of the cases and of the recurring obligations with the reminders sent, time entries by
+day, service plans, and the staff's saved views of the case list. Every row is what the product
+itself would have written: the SLA instants come from the offices' calendars
+(`casework.sla.clocks` and `casework.sla.business_time`), states from
+`casework.sla.clocks.case_state`, deadlines' dates from `casework.sla.deadlines` and
+`casework.services.obligations`, events' shapes from `casework.events`, PEC certificates from
+`casework.inbound.pec`, and the task rows mirror what `workflows.flows.CaseFlow` stores (checked
+against the flow's nodes before loading).
 
 Idempotent: a finished load leaves a marker on the database (its comment); with the same SIZE and
 loader version nothing is loaded again. `--reload` drops the bench database and starts over.
@@ -14,6 +21,7 @@ loader version nothing is loaded again. `--reload` drops the bench database and 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import math
@@ -26,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 from bench.common import (
     LOADER_VERSION,
@@ -65,6 +74,133 @@ SUPERVISOR_TRIAGE = 0.15  # share of cases no triage rule decides
 INFO_REQUEST = 0.4  # share of worked cases where the consultant asks the cooperative
 MANUAL_ASSIGNMENT = 0.06  # routing found nobody; a supervisor assigned
 RATED = 0.6
+ROME = "Europe/Rome"  # the federation's time zone (settings.TIME_ZONE): dates are Rome's
+
+# People of a cooperative besides its legal representative: a referent in some, plain members in
+# proportion to its size (its weight below), a second legal representative in the largest.
+REFERENT = 0.4
+MEMBERS_PER_WEIGHT = 1.2
+MAX_MEMBERS = 30
+# Read state. Whoever acts on a case has read it (`services.transition._activity` marks it);
+# the others open it some time after its last activity, or not yet: the share of the cases
+# whose last activity was someone else's that the requester (the assignee) has not opened
+# since, for open cases and for finished ones. Tuned so that about 30 % of open cases are
+# unread by their requester and 20 % by their assignee.
+UNREAD_REQUESTER = {True: 0.48, False: 0.05}
+UNREAD_ASSIGNEE = {True: 0.9, False: 0.04}
+# The events that are "activity" (a public message or a change of status: `_activity` in
+# casework/services/); notes, time, ratings, deadlines, sharing and the SLA's own are not.
+ACTIVITY_EVENTS = frozenset(
+    {
+        "opened",
+        "triaged",
+        "rejected",
+        "routed",
+        "assigned",
+        "released",
+        "acknowledged",
+        "info_requested",
+        "info_provided",
+        "replied",
+        "resolved",
+        "confirmed",
+        "auto_closed",
+        "cancelled",
+        "reopened",
+    }
+)
+# Confidential cases (`Case.confidential`), marked so by the requester when opening them, and
+# people of the cooperative who follow a case (`CaseParticipant`).
+CONFIDENTIAL_AREAS = ("hr", "legal")
+CONFIDENTIAL = 0.03
+FOLLOWED_CONFIDENTIAL = 0.5
+FOLLOWED_ORDINARY = 0.04
+# Mail intake: the member's replies to a case that came by e-mail or PEC that came by mail too,
+# and per case the odds of a message intake ignored or held for a supervisor besides.
+REPLIED_BY_MAIL = 0.6
+STRAY_MAIL = 0.03
+PEC_PROVIDER = "pec.aruba.it"
+PEC_PROVIDER_NAME = "ARUBA PEC S.p.A."
+# Sent e-mails are purged after PURGE_SENT_EMAILS_DAYS (casework.housekeeping): the outgoing
+# PEC e-mails of older cases are gone, their receipts' `receipt_for` set null by the purge.
+SENT_EMAILS_KEPT_DAYS = 90
+# Deadlines added by the consultant to a case: the share of the cases of each area that get
+# some (those being worked on far more: the deadline is why they are open), and the terms.
+DEADLINE_SHARE = {"legal": 0.3, "fiscal": 0.25, "hr": 0.12, "startup": 0.05, "training": 0.03}
+DEADLINE_OPEN_FACTOR = 4.0
+DEADLINE_CLOSED_FACTOR = 0.85
+# On a case still open the deadlines that keep it open were added in the last weeks.
+RECENT_DEADLINE_DAYS = 45
+# (kind, term days, term months, title) per area.
+DEADLINE_TERMS = {
+    "legal": [
+        ("judicial", 30, None, "Termine per l'appello"),
+        ("judicial", 20, None, "Deposito della memoria difensiva"),
+        ("judicial", 60, None, "Ricorso al tribunale"),
+        ("judicial", 120, None, "Termine per la costituzione in giudizio"),
+        ("judicial", None, 6, "Impugnazione della sentenza"),
+        ("judicial_labour", 60, None, "Impugnazione del licenziamento"),
+        ("fixed", None, None, "Udienza"),
+        ("business", 15, None, "Risposta alla diffida"),
+    ],
+    "fiscal": [
+        ("tax", 30, None, "Versamento a seguito di avviso bonario"),
+        ("tax", 60, None, "Ricorso contro la cartella esattoriale"),
+        ("tax", 90, None, "Ravvedimento operoso"),
+        ("tax", None, 3, "Dichiarazione integrativa"),
+        ("tax", None, 12, "Termine per la rettifica della dichiarazione"),
+        ("fixed", None, None, "Invio della dichiarazione"),
+        ("business", 10, None, "Documenti per il bilancio"),
+    ],
+    "hr": [
+        ("judicial_labour", 60, None, "Impugnazione stragiudiziale"),
+        ("judicial_labour", 180, None, "Deposito del ricorso in tribunale"),
+        ("business", 5, None, "Giustificazioni del lavoratore"),
+        ("business", 15, None, "Comunicazione al centro per l'impiego"),
+        ("fixed", None, None, "Scadenza del contratto a termine"),
+    ],
+    "startup": [
+        ("business", 20, None, "Documenti per il bando"),
+        ("fixed", None, None, "Chiusura del bando"),
+    ],
+    "training": [
+        ("business", 30, None, "Rendicontazione del piano formativo"),
+        ("fixed", None, None, "Presentazione del piano al fondo"),
+    ],
+}
+SHARED_DEADLINE = 0.35
+MISSED_DEADLINE = 0.12  # of the past ones; the others were done in time
+DONE_EARLY = 0.15  # of the future ones of open cases
+DONE_WHEN_CLOSED = 0.65  # of the future ones of finished cases
+# When the recurring obligations' generator first ran (casework.services.obligations): today at
+# this local hour, or yesterday before it. The cases it opens then count in SIZE, at most this
+# share of it; the deadlines beyond the share keep no case and the marker counts them.
+GENERATOR_HOUR = 3
+OBLIGATION_CASES = 0.1
+# Time entries: the consultant's time on most days is billable, some is not.
+BILLABLE = 0.85
+RECORDED_ALONG = 0.35  # of the resolved cases, whose consultant recorded time while working
+ENTRY_NOTES = ("", "", "Telefonata con la cooperativa", "Studio della pratica", "Riunione")
+# Service plans: this share of the cooperatives has one every year, some with hours of their
+# own for fiscal matters; sized from what their cases used, so every billable entry fits.
+PLAN_MODULO, PLAN_REMAINDERS = 5, (1, 3)
+PLAN_WITH_AREA_MODULO = 3
+# Saved views of the staff case list (`workflows.workspace.cases`: its query string as a dict
+# of lists): (name, filters, shared with the owner's first area).
+CONSULTANT_VIEWS = [
+    ("I miei casi aperti", {"assignee": ["me"], "status": ["assigned", "waiting"]}, False),
+    ("Da leggere", {"assignee": ["me"], "unread": ["true"]}, False),
+    ("In scadenza", {"assignee": ["me"], "sla": ["at_risk", "breached"], "sort": ["due"]}, False),
+    ("In attesa della cooperativa", {"status": ["waiting"], "sort": ["-activity"]}, False),
+    ("Urgenti dell'area", {"priority": ["high", "urgent"], "status": ["assigned"]}, True),
+]
+SUPERVISOR_VIEWS = [
+    ("Da smistare", {"status": ["triage", "unassigned"], "sort": ["opened"]}, False),
+    ("Fuori SLA", {"sla": ["breached"], "sort": ["due"]}, True),
+    ("Non assegnati", {"assignee": ["nobody"], "status": ["unassigned"]}, False),
+    ("Arrivati per PEC", {"channel": ["pec"], "sort": ["-opened"]}, False),
+]
+DEFAULT_VIEW = 0.4
 
 SURNAMES = (
     "Rossi Bianchi Ferrari Russo Romano Gallo Costa Fontana Conti Ricci Bruno Moretti Marino "
@@ -162,15 +298,22 @@ DROPPABLE_EVENTS = (
 )
 
 NULL = "\\N"
-_gmtime = time.gmtime
+# A timestamp literal is its UTC day and its time of day: the days written once each, the
+# 86,400 times of day once for all (the loader writes tens of millions of them).
+_DAYS: dict[int, str] = {}
+_CLOCK = [f" {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+00" for s in range(86400)]
 
 
 def ts(epoch: int | None) -> str:
     """An epoch second as a COPY timestamptz literal (UTC)."""
     if epoch is None:
         return NULL
-    g = _gmtime(epoch)
-    return f"{g[0]:04d}-{g[1]:02d}-{g[2]:02d} {g[3]:02d}:{g[4]:02d}:{g[5]:02d}+00"
+    days, second = divmod(epoch, 86400)
+    day = _DAYS.get(days)
+    if day is None:
+        g = time.gmtime(days * 86400)
+        day = _DAYS[days] = f"{g[0]:04d}-{g[1]:02d}-{g[2]:02d}"
+    return day + _CLOCK[second]
 
 
 def num(value) -> str:
@@ -178,8 +321,53 @@ def num(value) -> str:
 
 
 def dumps(value: dict) -> str:
-    # Plain ASCII JSON: nothing in it needs COPY escaping (no tabs, newlines or backslashes).
-    return json.dumps(value, ensure_ascii=True, separators=(", ", ": "))
+    # Plain ASCII JSON: no tab or newline in it; its backslashes (escaped quotes, \u2019...)
+    # doubled for COPY.
+    if not value:
+        return "{}"
+    text = json.dumps(value, ensure_ascii=True, separators=(", ", ": "))
+    return text.replace("\\", "\\\\") if "\\" in text else text
+
+
+def copy_text(value: str) -> str:
+    """Free text (a description with paragraphs) as a COPY text field."""
+    return (
+        value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    )
+
+
+def iso_day(value: date | None) -> str:
+    return NULL if value is None else value.isoformat()
+
+
+def local_day(epoch: int) -> date:
+    """The date in Rome of an epoch second (the process runs with TZ = Europe/Rome)."""
+    g = time.localtime(epoch)
+    return date(g[0], g[1], g[2])
+
+
+def local_midnight(value: date) -> int:
+    """The epoch second at which a date starts in Rome."""
+    return int(time.mktime((value.year, value.month, value.day, 0, 0, 0, 0, 0, -1)))
+
+
+# The product's event builders (casework.events) need a case to build an event on; the loader
+# keeps only what they built: kind, before, after and note (the actor is passed apart, by id).
+_EVENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@functools.cache
+def _event_case():
+    from casework.models import Case
+
+    return Case()
+
+
+def built(t: int, actor: int | None, make, /, **values) -> tuple:
+    """An event as the loader's stories keep it, (t, kind, actor, before, after, note), built
+    by the product's own function for its kind."""
+    event = make(_event_case(), at=_EVENT_AT, **values)
+    return (t, event.kind, actor, event.before, event.after, event.note)
 
 
 # --- COPY plumbing ---------------------------------------------------------------------------
@@ -270,6 +458,25 @@ class Area:
 
 
 @dataclass
+class Coop:
+    """A cooperative as the cases, deadlines and mail below need it."""
+
+    id: int
+    office_id: int
+    name: str
+    kind: str
+    email: str
+    founded_on: date | None = None
+    last_audit_on: date | None = None
+    statements_approved_on: date | None = None
+    # (user id, Membership.Role code) of its active people, legal representatives first.
+    people: list[tuple[int, str]] = field(default_factory=list)
+
+    def with_role(self, role: str) -> list[int]:
+        return [user_id for user_id, their_role in self.people if their_role == role]
+
+
+@dataclass
 class Registry:
     now: int
     offices: dict[int, str]  # id -> code
@@ -278,11 +485,25 @@ class Registry:
     policies: dict[tuple[int, str], tuple[int, int, int, int, int]]  # id, fr s, res s, warn s
     supervisor_id: int
     supervisor_username: str
+    # Every supervisor: (user id, all areas, their area ids).
+    supervisors: list[tuple[int, bool, list[int]]] = field(default_factory=list)
+    # The days before a deadline each area reminds of it (PracticeArea.deadline_reminder_days).
+    reminder_days: dict[int, tuple[int, ...]] = field(default_factory=dict)
     cooperatives: list[tuple[int, int, list[int]]] = field(
         default_factory=list
     )  # id, office, members
     weights: list[float] = field(default_factory=list)
     consultants: dict[tuple[int, int], list[tuple[int, str]]] = field(default_factory=dict)
+    coops: dict[int, Coop] = field(default_factory=dict)
+    # user id -> (username, e-mail, full name), of everyone the cases name.
+    people: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    # The mailboxes intake reads: per area the plain one, and the PEC one (id, address).
+    mailboxes: dict[int, tuple[int, str]] = field(default_factory=dict)
+    pec_mailbox: tuple[int, str] = (0, "")
+
+    @property
+    def today(self) -> date:
+        return local_day(self.now)
 
 
 def check_flow() -> None:
@@ -300,6 +521,8 @@ def check_flow() -> None:
 
 
 def read_registry(now: int) -> Registry:
+    from django.contrib.auth import get_user_model
+
     from casework.models import (
         Office,
         OutcomeCode,
@@ -308,6 +531,7 @@ def read_registry(now: int) -> Registry:
         Specialty,
         Supervisor,
     )
+    from casework.models.registry import parse_day_list
     from casework.sla import clocks
     from casework.sla.business_time import warn_minutes
 
@@ -341,7 +565,7 @@ def read_registry(now: int) -> Registry:
             warn_minutes(policy.resolution_minutes, policy.warning_percent) * 60,
         )
     supervisor = Supervisor.objects.select_related("user").filter(all_areas=True).first()
-    return Registry(
+    reg = Registry(
         now=now,
         offices=offices,
         calendars=calendars,
@@ -350,6 +574,17 @@ def read_registry(now: int) -> Registry:
         supervisor_id=supervisor.user_id,
         supervisor_username=supervisor.user.username,
     )
+    for row in Supervisor.objects.prefetch_related("areas").order_by("id"):
+        reg.supervisors.append(
+            (row.user_id, row.all_areas, sorted(area.pk for area in row.areas.all()))
+        )
+    for area_id, days in PracticeArea.objects.values_list("id", "deadline_reminder_days"):
+        reg.reminder_days[area_id] = tuple(parse_day_list(days))
+    for user_id, username, email, first, last in get_user_model().objects.values_list(
+        "id", "username", "email", "first_name", "last_name"
+    ):
+        reg.people[user_id] = (username, email, f"{first} {last}".strip())
+    return reg
 
 
 # --- Cooperatives, members and consultants ---------------------------------------------------
@@ -363,14 +598,17 @@ def tax_code(serial: int) -> str:
 
 
 def load_people(conn, writer: CopyWriter, reg: Registry, size: int, rng: random.Random) -> None:
-    """5,000 cooperatives with one or two members each, and consultants for every office."""
+    """5,000 cooperatives with their people, and consultants for every office."""
     from django.contrib.auth.hashers import make_password
+
+    from casework.demo import _registry_dates
 
     def next_id(table: str) -> int:
         return conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
 
     password = make_password("sportello-demo")  # the demo password; hashed once for all
-    joined = ts(reg.now - 4 * 365 * 86400)
+    joined_at = reg.now - 4 * 365 * 86400
+    joined = ts(joined_at)
     users = Table(
         "auth_user",
         "id, password, is_superuser, username, first_name, last_name, email, is_staff, "
@@ -379,7 +617,8 @@ def load_people(conn, writer: CopyWriter, reg: Registry, size: int, rng: random.
     )
     cooperatives = Table(
         "casework_cooperative",
-        "id, name, tax_code, membership_status, joined_on, city, email, office_id, sector_id, kind",
+        "id, name, tax_code, membership_status, joined_on, city, email, office_id, sector_id, "
+        "kind, founded_on, last_audit_on, statements_approved_on",
         next_id("casework_cooperative"),
     )
     memberships = Table(
@@ -401,18 +640,9 @@ def load_people(conn, writer: CopyWriter, reg: Registry, size: int, rng: random.
     def user(username: str) -> tuple[int, str]:
         user_id = users.take_id()
         first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
-        users.add(
-            str(user_id),
-            password,
-            "f",
-            username,
-            first,
-            last,
-            f"{username}@example.org",
-            "f",
-            "t",
-            joined,
-        )
+        email = f"{username}@example.org"
+        users.add(str(user_id), password, "f", username, first, last, email, "f", "t", joined)
+        reg.people[user_id] = (username, email, f"{first} {last}")
         return user_id, username
 
     office_by_code = {code: office_id for office_id, code in reg.offices.items()}
@@ -420,36 +650,61 @@ def load_people(conn, writer: CopyWriter, reg: Registry, size: int, rng: random.
     first_bench_cooperative = cooperatives.next_id
     office_codes = list(OFFICE_WEIGHTS)
     office_cum = list(accumulate(OFFICE_WEIGHTS.values()))
+    today = reg.today
     for number in range(1, COOPERATIVES + 1):
         coop_id = cooperatives.take_id()
         office_id = office_by_code[rng.choices(office_codes, cum_weights=office_cum)[0]]
         surname = rng.choice(SURNAMES)
-        kind = rng.choice(list(COOP_KINDS))
-        name = f"{surname} {number:04d} {kind}"
+        words = rng.choice(list(COOP_KINDS))
+        name = f"{surname} {number:04d} {words}"
+        joined_on = date(2025, 1, 1) - timedelta(days=rng.randint(0, 40 * 365))
+        kind = COOP_KINDS[words]
+        # The dates its recurring obligations count from, drawn as the demo draws its own.
+        dates = _registry_dates(f"bench-{number:04d}", joined_on, kind, today)
+        email = f"coop{number:04d}@example.org"
         cooperatives.add(
             str(coop_id),
             name,
             tax_code(number),
             "active",
-            (date(2025, 1, 1) - timedelta(days=rng.randint(0, 40 * 365))).isoformat(),
+            joined_on.isoformat(),
             reg.offices[office_id],
-            f"coop{number:04d}@example.org",
+            email,
             str(office_id),
             str(rng.choice(sectors)),
-            COOP_KINDS[kind],
+            kind,
+            dates["founded_on"].isoformat(),
+            dates["last_audit_on"].isoformat(),
+            dates["statements_approved_on"].isoformat(),
         )
+        # A heavy tail: a few large cooperatives open many cases, most open a handful; the
+        # larger ones have more people.
+        weight = rng.lognormvariate(0.0, 1.0)
+        roles = [("", "legal_rep")]
+        if rng.random() < REFERENT:
+            roles.append(("b", "referent"))
+        if weight > 8 and rng.random() < 0.5:
+            roles.append(("c", "legal_rep"))
+        plain = min(MAX_MEMBERS, int(weight * MEMBERS_PER_WEIGHT * rng.uniform(0.5, 1.5)))
+        roles += [(f"m{k:02d}", "member") for k in range(1, plain + 1)]
+        coop = Coop(coop_id, office_id, name, kind, email, **dates)
         members = []
-        for suffix, role in (("", "legal_rep"), ("b", "referent")):
-            if suffix and rng.random() > 0.2:
-                break
+        for position, (suffix, role) in enumerate(roles):
             member_id, _ = user(f"bench.socio.{number:04d}{suffix}")
             memberships.add(
-                str(memberships.take_id()), role, joined, str(coop_id), str(member_id), "t"
+                str(memberships.take_id()),
+                role,
+                ts(joined_at + position),
+                str(coop_id),
+                str(member_id),
+                "t",
             )
             members.append(member_id)
+            coop.people.append((member_id, role))
+        coop.people.sort(key=lambda person: person[1] != "legal_rep")
+        reg.coops[coop_id] = coop
         reg.cooperatives.append((coop_id, office_id, members))
-        # A heavy tail: a few large cooperatives open many cases, most open a handful.
-        reg.weights.append(rng.lognormvariate(0.0, 1.0))
+        reg.weights.append(weight)
 
     # Consultants: enough per office that each works about fifty active cases at any SIZE.
     per_office = max(10, size // 10000)
@@ -469,21 +724,61 @@ def load_people(conn, writer: CopyWriter, reg: Registry, size: int, rng: random.
                 reg.consultants.setdefault((office_id, area.id), []).append((user_id, username))
     writer.put([users, cooperatives, memberships, consultants, consultant_areas])
 
-    # The demo cooperatives take part too, with their demo members (socio.alfa sees cases).
+    # The demo cooperatives take part too, with their demo people (socio.alfa sees cases).
     rows = conn.execute(
-        "SELECT c.id, c.office_id, array_agg(m.user_id ORDER BY m.user_id) "
+        "SELECT c.id, c.office_id, c.name, c.kind, c.email, c.founded_on, c.last_audit_on, "
+        "c.statements_approved_on, array_agg(m.user_id ORDER BY m.user_id), "
+        "array_agg(m.role ORDER BY m.user_id) "
         "FROM casework_cooperative c JOIN casework_membership m ON m.cooperative_id = c.id "
-        "WHERE c.membership_status = 'active' AND c.id < %s GROUP BY c.id ORDER BY c.id",
+        "WHERE c.membership_status = 'active' AND c.id < %s AND m.is_active "
+        "GROUP BY c.id ORDER BY c.id",
         [first_bench_cooperative],
     ).fetchall()
-    for coop_id, office_id, members in rows:
-        reg.cooperatives.append((coop_id, office_id, list(members)))
+    for coop_id, office_id, name, kind, email, founded, audited, approved, ids, roles in rows:
+        coop = Coop(coop_id, office_id, name, kind, email, founded, audited, approved)
+        coop.people = sorted(zip(ids, roles, strict=True), key=lambda p: p[1] != "legal_rep")
+        reg.coops[coop_id] = coop
+        reg.cooperatives.append((coop_id, office_id, list(ids)))
         reg.weights.append(rng.lognormvariate(0.0, 1.0))
     say(
-        f"registry: {COOPERATIVES} cooperatives, {memberships.total} members, "
+        f"registry: {COOPERATIVES} cooperatives, {memberships.total} members "
+        f"({sum(len(c.with_role('member')) for c in reg.coops.values()):,} plain members), "
         f"{consultants.total} consultants in {len(reg.offices)} offices "
         f"(+ {len(rows)} demo cooperatives)"
     )
+
+
+def load_mailboxes(reg: Registry) -> None:
+    """The mailboxes the e-mail and PEC cases came through: one per area and one PEC mailbox
+    (no area: its new cases go to the supervisors' triage). Disabled: nothing polls hosts that
+    do not exist during a benchmark."""
+    from casework.models import Mailbox
+
+    for area in reg.areas:
+        mailbox, _created = Mailbox.objects.get_or_create(
+            name=f"bench-{area.code}",
+            defaults={
+                "address": f"{area.code}@federazione.example",
+                "host": "imap.federazione.example",
+                "username": f"{area.code}@federazione.example",
+                "area_id": area.id,
+                "is_enabled": False,
+            },
+        )
+        reg.mailboxes[area.id] = (mailbox.pk, mailbox.address)
+    pec, _created = Mailbox.objects.get_or_create(
+        name="bench-pec",
+        defaults={
+            "address": "sportello@pec.federazione.example",
+            "host": f"imaps.{PEC_PROVIDER}",
+            "username": "sportello@pec.federazione.example",
+            "is_pec": True,
+            "smtp_host": f"smtps.{PEC_PROVIDER}",
+            "smtp_username": "sportello@pec.federazione.example",
+            "is_enabled": False,
+        },
+    )
+    reg.pec_mailbox = (pec.pk, pec.address)
 
 
 # --- Cases ----------------------------------------------------------------------------------
@@ -541,15 +836,145 @@ def opening_instants(size: int, now: int, rng: random.Random) -> list[int]:
     return instants
 
 
+@dataclass(frozen=True)
+class ObligationDeadline:
+    """A deadline the recurring obligations' generator writes (`services.obligations`)."""
+
+    coop: Coop
+    obligation: object  # casework.models.RecurringObligation
+    occurrence: date
+    due_on: date
+    title: str
+    trigger_date: date
+    term_days: int | None
+
+    def in_case_window(self, generated_on: date) -> bool:
+        """Due within the days before it that the generator opens its case in."""
+        return self.due_on <= generated_on + timedelta(days=self.obligation.open_case_days_before)
+
+
+def generator_run(now: int) -> int:
+    """When the obligations' generator ran (its first run: the catalogue is seed_demo's)."""
+    today = local_day(now)
+    run = local_midnight(today) + GENERATOR_HOUR * 3600
+    return (
+        run
+        if run + 3600 <= now
+        else local_midnight(today - timedelta(days=1)) + GENERATOR_HOUR * 3600
+    )
+
+
+def obligation_deadlines(reg: Registry, generated: int) -> list[ObligationDeadline]:
+    """Every deadline the generator's run at `generated` wrote: each occurrence of an active
+    obligation, for each active cooperative of its kinds with its date set, falling due from
+    that day on within the next twelve months (`services.obligations._planned`, whose pure
+    functions compute the occurrences, the dates and the titles here)."""
+    from casework.models import RecurringObligation
+    from casework.services import obligations as generator
+
+    run_day = local_day(generated)
+    start = run_day - generator._MOVE_SLACK
+    end = generator.terms.add_months(run_day, generator.WINDOW_MONTHS)
+    found = []
+    catalogue = RecurringObligation.objects.filter(is_active=True).order_by(
+        "position", "name", "pk"
+    )
+    for obligation in catalogue:
+        generator.obligation_check(obligation)
+        within = obligation.rule == RecurringObligation.Rule.WITHIN
+        fixed = obligation.anchor == RecurringObligation.Anchor.FIXED
+        business = obligation.deadline_kind == "business"
+        dues: dict[tuple, date] = {}
+        titles: dict[date, str] = {}
+        for coop_id in sorted(reg.coops):
+            coop = reg.coops[coop_id]
+            if obligation.cooperative_kinds and coop.kind not in obligation.cooperative_kinds:
+                continue
+            anchor = None if fixed else getattr(coop, obligation.anchor)
+            if not fixed and anchor is None:
+                continue
+            for occurrence in generator.occurrences(obligation, anchor, start=start, end=end):
+                key = (
+                    occurrence,
+                    anchor if within else None,
+                    coop.office_id if business else None,
+                )
+                due = dues.get(key)
+                if due is None:
+                    calendar = reg.calendars[coop.office_id] if business else None
+                    due = dues[key] = generator.due_on(
+                        obligation, occurrence, anchor, calendar=calendar
+                    )
+                if due < run_day:
+                    continue
+                title = titles.get(occurrence)
+                if title is None:
+                    title = titles[occurrence] = generator.deadline_title(obligation, occurrence)
+                found.append(
+                    ObligationDeadline(
+                        coop=coop,
+                        obligation=obligation,
+                        occurrence=occurrence,
+                        due_on=due,
+                        title=title,
+                        trigger_date=anchor if within else occurrence,
+                        term_days=obligation.within_days if within else None,
+                    )
+                )
+    return found
+
+
 class CaseFactory:
     """Generates one case's rows in every table, consistent with its story and the clocks."""
 
-    def __init__(self, reg: Registry, conn, rng: random.Random):
+    def __init__(self, reg: Registry, conn, rng: random.Random, *, generated: int):
+        from django.conf import settings
+        from django.utils import translation
+        from django.utils.translation import gettext
+
+        from casework import events, mail
+        from casework.inbound import pec
+        from casework.services import mail_intake, obligations
         from casework.sla import clocks
+        from casework.sla import deadlines as terms
 
         self.reg = reg
+        self.conn = conn
         self.rng = rng
+        self.tz = ZoneInfo(ROME)
         self.case_state = clocks.case_state
+        self.E = events
+        self.pec = pec
+        self.reading = mail_intake.Reading
+        self.terms = terms
+        self.obligations = obligations
+        self.id_domain = mail.id_domain()
+        # When the recurring obligations' generator ran (the deadlines it wrote, the cases it
+        # opened), and the day the missed-deadline sweep last ran on.
+        self.generated = generated
+        with translation.override(settings.LANGUAGE_CODE):
+            # What intake writes on mail it holds for a supervisor (the worker's language).
+            self.unknown_sender = gettext(
+                "No member or cooperative has the address %(address)s: a supervisor decides."
+            )
+        self.language = settings.LANGUAGE_CODE
+        self.area_by_id = {area.id: area for area in reg.areas}
+        self.due_cache: dict[tuple, date] = {}
+        self.opened_events: dict[tuple, tuple] = {}
+        self.mail_serial = 0
+        # The demo's service plans (seed_demo writes this year's): what each has left, so that
+        # the time of the cooperatives' bench cases stays within them (else not billable).
+        self.plan_left: dict[tuple[int, int], dict[int | None, int]] = {}
+        for coop_id, year, plan_hours, own in conn.execute(
+            "SELECT p.cooperative_id, p.year, p.hours_included, "
+            "array(SELECT array[a.area_id, a.hours_included * 60] FROM casework_serviceplanarea a "
+            "WHERE a.plan_id = p.id) FROM casework_serviceplan p"
+        ):
+            left = {None: int((plan_hours or 0) * 60)}
+            left.update({int(area_id): int(minutes) for area_id, minutes in own})
+            self.plan_left[(coop_id, year)] = left
+        self.read_counts: dict[tuple[str, bool], list[int]] = {}
+        self.obligations_waiting = 0
         self.clocks = {office_id: Clock(cal) for office_id, cal in reg.calendars.items()}
         self.coop_cum = list(accumulate(reg.weights))
         self.area_by_code = {area.code: area for area in reg.areas}
@@ -615,6 +1040,46 @@ class CaseFactory:
             "id, from_task_id, to_task_id",
             next_id("viewflow_task_previous"),
         )
+        self.reads = Table(
+            "casework_caseread", "id, read_at, case_id, user_id", next_id("casework_caseread")
+        )
+        self.participants = Table(
+            "casework_caseparticipant",
+            "id, created_at, added_by_id, case_id, user_id",
+            next_id("casework_caseparticipant"),
+        )
+        self.inbound = Table(
+            "casework_inboundemail",
+            "id, header_message_id, status, ignored_reason, received_at, from_address, "
+            "from_name, subject, raw, size, is_pec, certified, decided_at, decision_note, error, "
+            "attempts, case_id, cooperative_id, decided_by_id, message_id, receipt_for_id, "
+            "mailbox_id",
+            next_id("casework_inboundemail"),
+        )
+        self.notifications = Table(
+            "casework_notification",
+            "id, email, kind, subject, body, dedupe_key, status, attempts, last_error, "
+            "created_at, sent_at, case_id, recipient_id, context, header_message_id, "
+            "in_reply_to, message_id, mailbox_id",
+            next_id("casework_notification"),
+        )
+        self.deadlines = Table(
+            "casework_deadline",
+            "id, title, kind, trigger_date, term_days, term_months, due_on, shared, status, "
+            "note, done_at, missed_at, occurrence, created_at, updated_at, area_id, case_id, "
+            "cooperative_id, created_by_id, done_by_id, responsible_id, obligation_id",
+            next_id("casework_deadline"),
+        )
+        self.reminders = Table(
+            "casework_deadlinereminder",
+            "id, days_before, sent_at, deadline_id",
+            next_id("casework_deadlinereminder"),
+        )
+        self.entries = Table(
+            "casework_timeentry",
+            "id, day, minutes, note, billable, created_at, case_id, consultant_id",
+            next_id("casework_timeentry"),
+        )
         self.tables = [
             self.cases,
             self.processes,
@@ -625,6 +1090,13 @@ class CaseFactory:
             self.messages,
             self.pauses,
             self.ratings,
+            self.reads,
+            self.participants,
+            self.inbound,
+            self.notifications,
+            self.deadlines,
+            self.reminders,
+            self.entries,
         ]
         self.status_counts: dict[str, int] = {}
 
@@ -644,18 +1116,32 @@ class CaseFactory:
         self.counters[key] = number
         return f"{area.prefix}-{year}-{number:06d}"
 
-    def make(self, created: int) -> int:
-        """All rows of one case opened at `created`; returns its id."""
+    def make(self, created: int, obligation: ObligationDeadline | None = None) -> int:
+        """All rows of one case opened at `created`; returns its id. `obligation`: the deadline
+        of a recurring obligation the generator opened this case for."""
         reg, rng = self.reg, self.rng
         now = reg.now
-        coop_id, office_id, members = reg.cooperatives[
-            bisect(self.coop_cum, rng.random() * self.coop_cum[-1])
-        ]
+        if obligation is None:
+            coop_id, office_id, members = reg.cooperatives[
+                bisect(self.coop_cum, rng.random() * self.coop_cum[-1])
+            ]
+            requester = rng.choice(members)
+            area = self.area_by_code[
+                self.area_codes[bisect(self.area_cum, rng.random() * self.area_cum[-1])]
+            ]
+            channel = rng.choices(CHANNELS, cum_weights=CHANNEL_WEIGHTS)[0]
+        else:
+            # Opened by Sportello for the cooperative's legal representative, on the API.
+            coop_id, office_id = obligation.coop.id, obligation.coop.office_id
+            requester = obligation.coop.people[0][0]
+            area = self.area_by_id[obligation.obligation.area_id]
+            channel = "api"
+        coop = reg.coops[coop_id]
         clock = self.clocks[office_id]
-        requester = rng.choice(members)
-        area = self.area_by_code[
-            self.area_codes[bisect(self.area_cum, rng.random() * self.area_cum[-1])]
-        ]
+        # Requesters mark a case confidential as they open it.
+        confidential = (
+            obligation is None and area.code in CONFIDENTIAL_AREAS and rng.random() < CONFIDENTIAL
+        )
         priority = self.priorities[bisect(self.priority_cum, rng.random() * self.priority_cum[-1])]
         policy_id, fr_target, res_target, fr_warn_s, res_warn_s = reg.policies[(area.id, priority)]
         specialty = (
@@ -663,7 +1149,10 @@ class CaseFactory:
         )
         age_days = (now - created) / 86400
         status = self._status(age_days)
-        triage_by_supervisor = status in ("triage", "rejected") or rng.random() < SUPERVISOR_TRIAGE
+        # The PEC mailbox has no area: a supervisor triages what it opens.
+        triage_by_supervisor = (
+            status in ("triage", "rejected") or rng.random() < SUPERVISOR_TRIAGE or channel == "pec"
+        )
         release = status == "unassigned" and rng.random() < 0.6
         manual = status == "unassigned" and not release
         if status not in ("triage", "rejected", "unassigned") and rng.random() < MANUAL_ASSIGNMENT:
@@ -841,12 +1330,21 @@ class CaseFactory:
         case_id = self.cases.take_id()
         cid = str(case_id)
         subject, description = rng.choice(SUBJECTS.get(area.code, SUBJECTS["legal"]))
+        if obligation is not None:
+            subject = obligation.title
+            description = self.obligation_description(obligation)
         outcome = rng.choice(area.outcomes) if status in ("resolved", "closed") else None
         minutes = rng.choice((30, 45, 60, 90, 120, 240)) if outcome else 0
+        resolution_minutes = minutes
         events: list[tuple] = []  # (t, kind, actor, before, after, note)
         msgs: list[tuple] = []  # (t, author, internal, body)
         initial = "triage" if triage_by_supervisor else "unassigned"
-        events.append((t0, "opened", requester, {}, {"status": initial, "priority": priority}, ""))
+        # By phone or at the desk, staff open the case on the cooperative's behalf.
+        on_behalf = channel in ("phone", "desk")
+        kind, before, after, note = self.opened_event(initial, priority, channel, on_behalf)
+        events.append(
+            (t0, kind, reg.supervisor_id if on_behalf else requester, before, after, note)
+        )
         if not triage_by_supervisor:
             events.append(
                 (t0, "triaged", None, {}, {"priority": priority, "rule": None}, "Priority set.")
@@ -1035,7 +1533,8 @@ class CaseFactory:
             if choice < 0.4 and assignee:
                 spent = rng.choice((15, 30, 60))
                 minutes += spent
-                events.append((t, "time_recorded", assignee, {}, {"minutes": spent}, ""))
+                # Its entry and its total are written below, in the order of time.
+                events.append((t, "time_recorded", assignee, {}, spent, ""))
             elif choice < 0.7:
                 body = rng.choice(NOTE_LINES)
                 msgs.append((t, staff, True, body))
@@ -1043,6 +1542,13 @@ class CaseFactory:
             else:
                 msgs.append((t, requester, False, rng.choice(MEMBER_LINES)))
                 events.append((t, "replied", requester, {}, {}, ""))
+        if outcome and rng.random() < RECORDED_ALONG:
+            # Time recorded day by day while working the case, besides the resolution's own.
+            for _ in range(rng.randint(1, 3)):
+                t = rng.randint(start_work, resolved_at) if resolved_at > start_work else t0
+                spent = rng.choice((15, 30, 45, 60, 90, 120))
+                minutes += spent
+                events.append((t, "time_recorded", assignee, {}, spent, ""))
         wanted_messages = rng.randint(3, 6)
         while len(msgs) < wanted_messages:
             t = rng.randint(t0, end)
@@ -1052,6 +1558,93 @@ class CaseFactory:
                 msgs.append((t, requester, False, rng.choice(MEMBER_LINES)))
         del msgs[wanted_messages:]
 
+        events.sort(key=lambda e: e[0])
+        msgs.sort(key=lambda m: m[0])
+        updated = max(events[-1][0], msgs[-1][0])
+        # What makes the case unread for the others: its last public message or change of
+        # status (`services.transition._activity`).
+        last_activity = max(
+            max(e[0] for e in events if e[1] in ACTIVITY_EVENTS),
+            max((m[0] for m in msgs if not m[2]), default=t0),
+        )
+        total = self.record_time(events, case_id, coop_id, area.id, t0, resolution_minutes)
+        if total != minutes:
+            raise AssertionError(f"case {case_id}: {total} minutes in entries, {minutes} spent")
+        written_msgs = []  # (id, t, author, internal)
+        for t, author, internal, body in msgs:
+            message_id = self.messages.take_id()
+            written_msgs.append((message_id, t, author, internal))
+            self.messages.add(
+                str(message_id),
+                body,
+                "t" if internal else "f",
+                ts(t),
+                num(author),
+                cid,
+            )
+        reference = self.reference(area, created)
+
+        # --- What happened around the story: sharing, mail, deadlines --------------------------
+        if confidential:
+            events.append(
+                built(
+                    t0,
+                    requester,
+                    self.E.confidentiality_changed,
+                    actor=None,
+                    old_confidential=False,
+                    confidential=True,
+                )
+            )
+        followers = []
+        if obligation is None:
+            followers = self.follow(events, case_id, coop, requester, confidential, t0, end)
+        if channel in ("email", "pec"):
+            self.mail_in(
+                events, case_id, reference, subject, area, requester, channel, t0, written_msgs
+            )
+        if channel == "pec":
+            self.pec_receipts(events, case_id, reference, subject, requester, written_msgs)
+        if obligation is None and rng.random() < STRAY_MAIL:
+            self.stray_mail(coop, requester, reference, subject, rng.randint(t0 - 86400, t0))
+        cooperative_side = {requester, *followers, *coop.with_role("legal_rep")}
+        if obligation is not None:
+            routed_to = None
+            if routed and not manual:
+                routed_to = released_from if release else assignee
+            self.obligation_deadline(
+                obligation,
+                events,
+                case_id=case_id,
+                case_opened=t0,
+                responsible=routed_to,
+                cooperative_side=cooperative_side,
+            )
+        elif assignee is not None:
+            share = DEADLINE_SHARE.get(area.code, 0.05) * (
+                DEADLINE_OPEN_FACTOR if status in OPEN_STATUSES else DEADLINE_CLOSED_FACTOR
+            )
+            count = int(share) + (rng.random() < share % 1)
+            added_from, added_until = start_work, end
+            if status in OPEN_STATUSES:
+                # Staff add them while the case waits too, not only when it moves.
+                added_until = now - 60
+                added_from = max(start_work, added_until - RECENT_DEADLINE_DAYS * 86400)
+            if added_until <= added_from:
+                count = 0
+            for _ in range(count):
+                self.case_deadline(
+                    events,
+                    case_id=case_id,
+                    coop=coop,
+                    area=area,
+                    assignee=assignee,
+                    final=status not in OPEN_STATUSES,
+                    since=added_from,
+                    until=added_until,
+                    closed_at=closed_at,
+                    cooperative_side=cooperative_side,
+                )
         events.sort(key=lambda e: e[0])
         for t, kind, actor, before, after, note in events:
             self.events.add(
@@ -1064,22 +1657,22 @@ class CaseFactory:
                 num(actor),
                 cid,
             )
-        msgs.sort(key=lambda m: m[0])
-        for t, author, internal, body in msgs:
-            self.messages.add(
-                str(self.messages.take_id()),
-                body,
-                "t" if internal else "f",
-                ts(t),
-                num(author),
-                cid,
-            )
-        updated = max(events[-1][0], msgs[-1][0])
+        self.read_state(
+            case_id,
+            events,
+            written_msgs,
+            last_activity=last_activity,
+            requester=requester,
+            assignee=assignee,
+            followers=followers,
+            is_open=status in OPEN_STATUSES,
+            since=t0,
+        )
         self.cases.add(
             cid,
-            self.reference(area, created),
+            reference,
             subject,
-            description,
+            copy_text(description),
             priority,
             status,
             SUMMARY if outcome else "",
@@ -1111,9 +1704,9 @@ class CaseFactory:
             str(area.id),
             str(policy_id),
             num(specialty),
-            self.rng.choices(CHANNELS, cum_weights=CHANNEL_WEIGHTS)[0],
-            ts(updated),
-            "f",
+            channel,
+            ts(last_activity),
+            "t" if confidential else "f",
         )
         self.status_counts[status] = self.status_counts.get(status, 0) + 1
 
@@ -1197,21 +1790,783 @@ class CaseFactory:
             previous_id = task_id
         return case_id
 
-    def timeline(self, case_id: int, actor: int, since: int, count: int) -> None:
-        """Pad one case's timeline to `count` events (the detail scenario reads it whole)."""
+    def opened_event(self, status: str, priority: str, channel: str, on_behalf: bool) -> tuple:
+        """The `opened` event's kind, before, after and note (a few dozen variants, each built
+        once)."""
+        key = (status, priority, channel, on_behalf)
+        found = self.opened_events.get(key)
+        if found is None:
+            _t, kind, _actor, before, after, note = built(
+                0,
+                None,
+                self.E.opened,
+                actor=None,
+                status=status,
+                priority=priority,
+                suggested_priority=None,
+                channel=channel,
+                opened_by=self.reg.supervisor_username if on_behalf else None,
+            )
+            found = self.opened_events[key] = (kind, before, after, note)
+        return found
+
+    # --- Time ------------------------------------------------------------------------------
+
+    def record_time(
+        self, events: list, case_id: int, coop_id: int, area_id: int, opened: int, resolution: int
+    ) -> int:
+        """The case's time entries, in the order of time: the resolution's minutes and each
+        time recorded (its event gets the entry and the running total); returns the total."""
         rng = self.rng
-        for _ in range(count):
-            t = rng.randint(since, self.reg.now - 60)
+        opened_day = local_day(opened)
+        total = 0
+        for index, (t, kind, actor, _before, after, _note) in enumerate(events):
+            if kind == "resolved" and resolution:
+                # `case_resolve` records its minutes billable.
+                self.entry(
+                    case_id, actor, t, local_day(t), resolution, "", coop_id, area_id, billable=True
+                )
+                total += resolution
+            elif kind == "time_recorded" and isinstance(after, int):
+                # Recorded on the day, or a day or two later for the day it was spent.
+                day = max(local_day(t) - timedelta(days=rng.choice((0, 0, 0, 1, 2))), opened_day)
+                note = rng.choice(ENTRY_NOTES)
+                entry_id = self.entry(case_id, actor, t, day, after, note, coop_id, area_id)
+                total += after
+                events[index] = built(
+                    t,
+                    actor,
+                    self.E.time_recorded,
+                    actor=None,
+                    minutes=after,
+                    total=total,
+                    note=note,
+                    entries=[entry_id],
+                )
+        return total
+
+    def entry(
+        self,
+        case_id: int,
+        consultant: int,
+        t: int,
+        day: date,
+        minutes: int,
+        note: str,
+        coop_id: int,
+        area_id: int,
+        *,
+        billable: bool | None = None,
+    ) -> int:
+        """One time entry; billable when the consultant says so and a plan of the demo (the
+        only ones there while loading) still has room for it (`services.hours._allocate`)."""
+        if billable is None:
+            billable = self.rng.random() < BILLABLE
+        left = self.plan_left.get((coop_id, day.year))
+        if billable and left is not None:
+            bucket = area_id if area_id in left else None
+            if left[bucket] >= minutes:
+                left[bucket] -= minutes
+            else:
+                billable = False  # beyond the plan and no estimate: recorded as not billable
+        entry_id = self.entries.take_id()
+        self.entries.add(
+            str(entry_id),
+            day.isoformat(),
+            str(minutes),
+            note,
+            "t" if billable else "f",
+            ts(t),
+            str(case_id),
+            str(consultant),
+        )
+        return entry_id
+
+    # --- Who follows the case and who read it ------------------------------------------------
+
+    def follow(
+        self,
+        events: list,
+        case_id: int,
+        coop: Coop,
+        requester: int,
+        confidential: bool,
+        opened: int,
+        end: int,
+    ) -> list[int]:
+        """People of the cooperative added to follow the case (`services.sharing`), by its
+        requester or a legal representative; returns them."""
+        rng = self.rng
+        candidates = [person for person, _role in coop.people if person != requester]
+        if not candidates or rng.random() >= (
+            FOLLOWED_CONFIDENTIAL if confidential else FOLLOWED_ORDINARY
+        ):
+            return []
+        chosen = rng.sample(candidates, min(len(candidates), rng.choice((1, 1, 2))))
+        for person in chosen:
+            at = rng.randint(opened + 60, end) if end > opened + 60 else end
+            adders = [requester] + [rep for rep in coop.with_role("legal_rep") if rep != person]
+            added_by = requester if rng.random() < 0.7 else rng.choice(adders)
+            self.participants.add(
+                str(self.participants.take_id()), ts(at), str(added_by), str(case_id), str(person)
+            )
+            events.append(
+                built(
+                    at,
+                    added_by,
+                    self.E.participant_added,
+                    actor=None,
+                    participant=person,
+                    username=self.reg.people[person][0],
+                )
+            )
+        return chosen
+
+    def read_state(
+        self,
+        case_id: int,
+        events: list,
+        msgs: list,
+        *,
+        last_activity: int,
+        requester: int,
+        assignee: int | None,
+        followers: list[int],
+        is_open: bool,
+        since: int,
+    ) -> None:
+        """Who read the case when (`CaseRead`): whoever acted on it read it then (the services
+        mark it, and the page was open); the requester, the assignee and the followers opened it
+        some time after its last activity, or have not yet (`UNREAD_*`)."""
+        rng, now = self.rng, self.reg.now
+        reads: dict[int, int] = {}
+        for t, _kind, actor, *_rest in events:
+            if actor is not None and t > reads.get(actor, 0):
+                reads[actor] = t
+        for _id, t, author, _internal in msgs:
+            if author is not None and t > reads.get(author, 0):
+                reads[author] = t
+        people = [("requester", requester, UNREAD_REQUESTER[is_open])]
+        if assignee is not None:
+            people.append(("assignee", assignee, UNREAD_ASSIGNEE[is_open]))
+        people += [("follower", person, UNREAD_REQUESTER[is_open]) for person in followers]
+        for role, person, unread_share in people:
+            counts = self.read_counts.setdefault((role, is_open), [0, 0])
+            counts[1] += 1
+            if reads.get(person, 0) >= last_activity:
+                continue  # they made the last activity themselves
+            if rng.random() < unread_share:
+                counts[0] += 1
+                if person not in reads and last_activity > since and rng.random() < 0.5:
+                    reads[person] = rng.randint(since, last_activity - 1)  # a look before
+                continue
+            later = int(rng.expovariate(1 / 86400)) if rng.random() < 0.8 else 0
+            reads[person] = last_activity + 30 + later
+        for person, at in reads.items():
+            self.reads.add(
+                str(self.reads.take_id()), ts(min(at, now - 1)), str(case_id), str(person)
+            )
+
+    # --- Mail --------------------------------------------------------------------------------
+
+    def header_id(self, domain: str) -> str:
+        self.mail_serial += 1
+        return f"{self.mail_serial:x}.{self.rng.getrandbits(64):016x}@{domain}"
+
+    def raw_path(self, mailbox_id: int, at: int) -> str:
+        """Where intake keeps the original (`models.inbound.inbound_path`: the take's month, in
+        UTC); the file itself is not written."""
+        g = time.gmtime(at)
+        return f"inbound/{g[0]:04d}/{g[1]:02d}/{mailbox_id}/{self.rng.getrandbits(128):032x}.eml"
+
+    def certificate(self, kind: str, at: int, **values) -> tuple[str, dict, object]:
+        """A PEC provider's certified data (daticert.xml) as intake keeps it: the envelope's
+        identifier, the JSON of `Reading.certified`, and the certificate."""
+        rng = self.rng
+        stamp = time.strftime("%Y%m%d%H%M%S", time.localtime(at))
+        identifier = (
+            f"opec{rng.randint(210000, 219999)}.{stamp}.{rng.randint(10000, 99999)}"
+            f".{rng.randint(100, 999)}.1.53@{PEC_PROVIDER}"
+        )
+        certificate = self.pec.Daticert(
+            tipo=kind,
+            errore="nessuno",
+            gestore_emittente=PEC_PROVIDER_NAME,
+            data=datetime.fromtimestamp(at, self.tz),
+            identificativo=identifier,
+            **values,
+        )
+        receipt = kind in self.pec.RECEIPTS
+        envelope = self.pec.PecEnvelope(
+            kind=self.pec.RECEIPT if receipt else self.pec.TRANSPORT,
+            receipt=kind if receipt else None,
+            inner=None,
+            certificate=certificate,
+            riferimento_message_id=values.get("msgid") if receipt else None,
+        )
+        reading = self.reading(
+            raw=b"",
+            message_id=identifier,
+            from_address="",
+            from_name="",
+            subject="",
+            envelope=envelope,
+        )
+        return identifier, reading.certified, certificate
+
+    def mail_in(
+        self,
+        events: list,
+        case_id: int,
+        reference: str,
+        subject: str,
+        area: Area,
+        requester: int,
+        channel: str,
+        opened: int,
+        msgs: list,
+    ) -> None:
+        """The e-mail (or PEC) that opened the case, and the requester's replies that came by
+        mail (`services.mail_intake._open` and `_answer`), each with its `email_received`."""
+        rng = self.rng
+        is_pec = channel == "pec"
+        mailbox_id, mailbox_address = (
+            self.reg.pec_mailbox if is_pec else self.reg.mailboxes[area.id]
+        )
+        _username, address, name = self.reg.people[requester]
+        taken = [(opened, None, subject)]
+        for message_id, t, author, internal in msgs:
+            if author == requester and not internal and t > opened:
+                if rng.random() < REPLIED_BY_MAIL:
+                    taken.append((t, message_id, f"Re: [{reference}] {subject}"))
+        for at, message_id, title in taken:
+            inbound_id = self.inbound.take_id()
+            inner_id = self.header_id(address.rpartition("@")[2])
+            certified, certificate, header, pec_kind = {}, None, inner_id, None
+            if is_pec:
+                header, certified, certificate = self.certificate(
+                    self.pec.TRANSPORT,
+                    at,
+                    mittente=address,
+                    destinatari=(self.pec.Recipient(mailbox_address, "certificato"),),
+                    risposte=address,
+                    oggetto=title,
+                    msgid=inner_id,
+                )
+                pec_kind = self.pec.TRANSPORT
+            self.inbound.add(
+                str(inbound_id),
+                header,
+                "replied" if message_id else "opened",
+                "",
+                ts(at),
+                address,
+                name,
+                title,
+                self.raw_path(mailbox_id, at),
+                str(rng.randint(3000, 400000)),
+                "t" if is_pec else "f",
+                dumps(certified),
+                NULL,
+                "",
+                "",
+                "1",
+                str(case_id),
+                NULL,
+                NULL,
+                num(message_id),
+                NULL,
+                str(mailbox_id),
+            )
+            events.append(
+                built(
+                    at,
+                    requester,
+                    self.E.email_received,
+                    actor=None,
+                    inbound=inbound_id,
+                    from_address=address,
+                    message_id=header,
+                    subject=title,
+                    message=message_id,
+                    pec=pec_kind,
+                    certified_at=certificate.data if certificate else None,
+                    certified_id=certificate.identificativo if certificate else None,
+                    certified_sender=certificate.mittente if certificate else None,
+                    pec_problems=[],
+                    follows=None,
+                )
+            )
+
+    def pec_receipts(
+        self, events: list, case_id: int, reference: str, subject: str, requester: int, msgs: list
+    ) -> None:
+        """A PEC case is answered by PEC: each public message of the staff left from the PEC
+        mailbox (`Notification`, purged once old) and its provider sent back an acceptance and
+        a delivery receipt (`services.mail_intake._take_receipt`)."""
+        rng, now = self.rng, self.reg.now
+        mailbox_id, mailbox_address = self.reg.pec_mailbox
+        _username, address, _name = self.reg.people[requester]
+        title = f"[{reference}] {subject}"
+        for message_id, t, author, internal in msgs:
+            if internal or author is None or author == requester:
+                continue
+            sent = t + rng.randint(5, 90)
+            if sent >= now - 300:
+                continue
+            notification_id = self.notifications.take_id()
+            header = f"{rng.getrandbits(128):032x}.{reference}@{self.id_domain}"
+            kept = t >= now - SENT_EMAILS_KEPT_DAYS * 86400
+            if kept:
+                self.notifications.add(
+                    str(notification_id),
+                    address,
+                    "message_from_staff",
+                    title,
+                    "",
+                    f"message_from_staff:{message_id}:{requester}",
+                    "sent",
+                    "1",
+                    "",
+                    ts(t),
+                    ts(sent),
+                    str(case_id),
+                    str(requester),
+                    "{}",
+                    header,
+                    "",
+                    str(message_id),
+                    str(mailbox_id),
+                )
+            at = sent
+            for receipt in (self.pec.ACCEPTANCE, self.pec.DELIVERY):
+                at += rng.randint(1, 4) if receipt == self.pec.ACCEPTANCE else rng.randint(5, 120)
+                if at >= now - 1:
+                    break
+                delivered = receipt == self.pec.DELIVERY
+                identifier, certified, certificate = self.certificate(
+                    receipt,
+                    at,
+                    mittente=mailbox_address,
+                    destinatari=(self.pec.Recipient(address, "esterno"),),
+                    risposte=mailbox_address,
+                    oggetto=title,
+                    msgid=header,
+                    ricevuta="completa" if delivered else None,
+                    consegna=address if delivered else None,
+                )
+                inbound_id = self.inbound.take_id()
+                words = "CONSEGNA" if delivered else "ACCETTAZIONE"
+                self.inbound.add(
+                    str(inbound_id),
+                    identifier,
+                    "receipt",
+                    "",
+                    ts(at),
+                    f"posta-certificata@{PEC_PROVIDER}",
+                    "",
+                    f"{words}: {title}",
+                    self.raw_path(mailbox_id, at),
+                    str(rng.randint(4000, 9000)),
+                    "t",
+                    dumps(certified),
+                    NULL,
+                    "",
+                    "",
+                    "1",
+                    str(case_id),
+                    NULL,
+                    NULL,
+                    NULL,
+                    str(notification_id) if kept else NULL,
+                    str(mailbox_id),
+                )
+                events.append(
+                    built(
+                        at,
+                        None,
+                        self.E.pec_receipt,
+                        inbound=inbound_id,
+                        receipt=receipt,
+                        failed=False,
+                        certified_at=certificate.data,
+                        recipient=address,
+                        notification=notification_id,
+                        error=None,
+                    )
+                )
+
+    def stray_mail(self, coop: Coop, requester: int, reference: str, subject: str, at: int):
+        """A message intake did not make a case of: an auto-reply or a bounce to one of its
+        e-mails, its own mail come back, or mail from a stranger held for a supervisor, which
+        one discards once it is a few days old (`classify.why_ignored`, `_hold`,
+        `mail_discard`)."""
+        rng, reg = self.rng, self.reg
+        at = min(at, reg.now - 60)
+        mailbox_id, mailbox_address = reg.mailboxes[rng.choice(list(reg.mailboxes))]
+        _username, address, name = reg.people[requester]
+        kind = rng.choices(("auto_reply", "bounce", "own", "unmatched"), weights=(40, 20, 10, 30))[
+            0
+        ]
+        status, error, decided_at, decided_by, note = "ignored", "", None, None, ""
+        if kind == "auto_reply":
+            sender, title = address, f"Risposta automatica: [{reference}] {subject}"
+        elif kind == "bounce":
+            sender, name = "mailer-daemon@mx.example.org", "Mail Delivery System"
+            title = "Undelivered Mail Returned to Sender"
+        elif kind == "own":
+            sender, name, title = (
+                f"noreply@{self.id_domain}",
+                "Sportello",
+                f"[{reference}] {subject}",
+            )
+        else:
+            kind, status = "", "unmatched"
+            sender = f"info@studio{rng.randint(1, 900)}.example.com"
+            name, title = (
+                "Studio professionale",
+                rng.choice(
+                    ("Richiesta di informazioni", "Proposta di collaborazione", "Offerta servizi")
+                ),
+            )
+            error = self.unknown_sender % {"address": sender}
+            if at < reg.now - 5 * 86400:
+                status, decided_by = "discarded", reg.supervisor_id
+                decided_at = at + rng.randint(3600, 4 * 86400)
+                note = "Non riguarda una cooperativa della federazione."
+        self.inbound.add(
+            str(self.inbound.take_id()),
+            self.header_id(sender.rpartition("@")[2]),
+            status,
+            kind,
+            ts(at),
+            sender,
+            name,
+            title,
+            self.raw_path(mailbox_id, at),
+            str(rng.randint(2000, 60000)),
+            "f",
+            "{}",
+            ts(decided_at),
+            note,
+            error,
+            "1",
+            NULL,
+            NULL,
+            num(decided_by),
+            NULL,
+            NULL,
+            str(mailbox_id),
+        )
+
+    # --- Deadlines ---------------------------------------------------------------------------
+
+    def due_on(self, kind: str, trigger: date, days, months, office_id: int) -> date:
+        """`casework.sla.deadlines` on the office's calendar, as `services.deadlines`
+        computes it (cached: many deadlines share a trigger and a term)."""
+        key = (kind, trigger, days, months, office_id if kind == "business" else None)
+        found = self.due_cache.get(key)
+        if found is None:
+            calendar = self.reg.calendars[office_id] if kind == "business" else None
+            found = self.terms.deadline(
+                kind, trigger, days=days, months=months, calendar=calendar
+            ).due
+            self.due_cache[key] = found
+        return found
+
+    def case_deadline(
+        self,
+        events: list,
+        *,
+        case_id: int,
+        coop: Coop,
+        area: Area,
+        assignee: int,
+        final: bool,
+        since: int,
+        until: int,
+        closed_at: int | None,
+        cooperative_side: set[int],
+    ) -> None:
+        """A deadline the assignee added to the case (`services.deadlines.deadline_add`), done,
+        missed or still open, with its reminders."""
+        rng, now, today = self.rng, self.reg.now, self.reg.today
+        created = rng.randint(since, until)
+        created_day = local_day(created)
+        kind, days, months, title = rng.choice(
+            DEADLINE_TERMS.get(area.code, DEADLINE_TERMS["startup"])
+        )
+        if kind == "fixed":
+            trigger = created_day + timedelta(days=rng.randint(3, 150))
+        else:
+            trigger = created_day - timedelta(days=rng.randint(0, 20))
+        due = self.due_on(kind, trigger, days, months, coop.office_id)
+        if due <= created_day:
+            trigger = created_day  # the act came today: the term runs from it
+            due = self.due_on(kind, trigger, days, months, coop.office_id)
+        status, done_at, missed_at = "open", None, None
+        if due >= today:
+            if rng.random() < (DONE_WHEN_CLOSED if final else DONE_EARLY):
+                latest = closed_at if final and closed_at else now - 60
+                status, done_at = (
+                    "done",
+                    created + int((max(latest, created) - created) * rng.random()),
+                )
+        elif rng.random() < MISSED_DEADLINE:
+            # The sweep (every 15 minutes) marks it missed once its day has passed.
+            status = "missed"
+            missed_at = min(local_midnight(due + timedelta(days=1)) + rng.randint(20, 900), now - 1)
+        else:
+            latest = min(local_midnight(due + timedelta(days=1)) - 1, now - 60)
+            status, done_at = "done", created + int((max(latest, created) - created) * rng.random())
+        self.deadline_row(
+            events,
+            case_id=case_id,
+            coop=coop,
+            area_id=area.id,
+            title=title,
+            kind=kind,
+            trigger=trigger,
+            term_days=days,
+            term_months=months,
+            due=due,
+            shared=rng.random() < SHARED_DEADLINE,
+            status=status,
+            done_at=done_at,
+            missed_at=missed_at,
+            created=created,
+            created_by=assignee,
+            responsible=assignee,
+            reminded_from=created,
+            cooperative_side=cooperative_side,
+        )
+
+    def obligation_deadline(
+        self,
+        spec: ObligationDeadline,
+        events: list | None,
+        *,
+        case_id: int | None,
+        case_opened: int | None = None,
+        responsible: int | None = None,
+        cooperative_side: set[int] = frozenset(),
+    ) -> None:
+        """A deadline of a recurring obligation as the generator wrote it, and as the sweep
+        left it (missed when its day passed); with its case when the generator opened one
+        (`services.obligations._open_case`: responsible the case's assignee then)."""
+        status, missed_at = "open", None
+        if spec.due_on < self.reg.today:
+            status = "missed"
+            missed_at = min(
+                local_midnight(spec.due_on + timedelta(days=1)) + self.rng.randint(20, 900),
+                self.reg.now - 1,
+            )
+        obligation = spec.obligation
+        self.deadline_row(
+            events,
+            case_id=case_id,
+            coop=spec.coop,
+            area_id=obligation.area_id,
+            title=spec.title,
+            kind=obligation.deadline_kind,
+            trigger=spec.trigger_date,
+            term_days=spec.term_days,
+            term_months=None,
+            due=spec.due_on,
+            shared=obligation.shared,
+            status=status,
+            done_at=None,
+            missed_at=missed_at,
+            created=self.generated,
+            created_by=None,
+            responsible=responsible,
+            reminded_from=case_opened,
+            cooperative_side=cooperative_side,
+            obligation_id=obligation.pk,
+            occurrence=spec.occurrence,
+            added_at=case_opened,
+        )
+
+    def deadline_row(
+        self,
+        events: list | None,
+        *,
+        case_id: int | None,
+        coop: Coop,
+        area_id: int,
+        title: str,
+        kind: str,
+        trigger: date,
+        term_days: int | None,
+        term_months: int | None,
+        due: date,
+        shared: bool,
+        status: str,
+        done_at: int | None,
+        missed_at: int | None,
+        created: int,
+        created_by: int | None,
+        responsible: int | None,
+        reminded_from: int | None,
+        cooperative_side: set[int],
+        obligation_id: int | None = None,
+        occurrence: date | None = None,
+        added_at: int | None = None,
+    ) -> None:
+        """One deadline; on a case, its events (added, each reminder sent, done or missed) and
+        its reminders (`deadline_reminders.sweep_deadlines`)."""
+        deadline_id = self.deadlines.take_id()
+        opened = ts(created)
+        self.deadlines.add(
+            str(deadline_id),
+            title,
+            kind,
+            trigger.isoformat(),
+            num(term_days),
+            num(term_months),
+            due.isoformat(),
+            "t" if shared else "f",
+            status,
+            "",
+            ts(done_at),
+            ts(missed_at),
+            iso_day(occurrence),
+            opened,
+            ts(done_at or missed_at) if done_at or missed_at else opened,
+            str(area_id),
+            num(case_id),
+            str(coop.id),
+            num(created_by),
+            num(responsible if done_at else None),
+            num(responsible),
+            num(obligation_id),
+        )
+        if case_id is None:
+            return
+        people = self.reg.people
+        shown = SimpleNamespace(
+            pk=deadline_id,
+            title=title,
+            kind=kind,
+            due_on=due,
+            shared=shared,
+            responsible_id=responsible,
+            responsible=SimpleNamespace(username=people[responsible][0]) if responsible else None,
+            status="open",
+        )
+        events.append(
+            built(
+                added_at or created,
+                created_by,
+                self.E.deadline_added,
+                actor=None,
+                deadline=shown,
+            )
+        )
+        recipients = (1 if responsible else 0) + (
+            len(cooperative_side - {responsible}) if shared else 0
+        )
+        until = done_at or missed_at or self.reg.now
+        for days_before, sent_at in self.reminders_of(area_id, due, reminded_from, until):
+            self.reminders.add(
+                str(self.reminders.take_id()), str(days_before), ts(sent_at), str(deadline_id)
+            )
+            events.append(
+                built(
+                    sent_at,
+                    None,
+                    self.E.deadline_reminded,
+                    deadline=shown,
+                    days_before=days_before,
+                    recipients=recipients,
+                )
+            )
+        if status == "done":
+            shown.status = "done"
+            events.append(
+                built(
+                    done_at,
+                    responsible,
+                    self.E.deadline_done,
+                    actor=None,
+                    deadline=shown,
+                    old_status="open",
+                )
+            )
+        elif status == "missed":
+            shown.status = "missed"
+            events.append(built(missed_at, None, self.E.deadline_missed, deadline=shown))
+
+    def reminders_of(self, area_id: int, due: date, since: int, until: int) -> list[tuple]:
+        """The reminders the sweep sent for a deadline open from `since` to `until`: at its
+        first sweep the one of the days already fallen closest to the date, then each later one
+        on its day, a few minutes after midnight (`deadline_reminders.due_reminder`)."""
+        schedule = self.reg.reminder_days.get(area_id, ())
+        left = (due - local_day(since)).days
+        if not schedule or left < 0:
+            return []
+        sent = []
+        fallen = [days for days in schedule if days >= left]
+        if fallen:
+            sent.append((min(fallen), since + self.rng.randint(60, 900)))
+        for days in sorted((d for d in schedule if d < left), reverse=True):
+            sent.append(
+                (days, local_midnight(due - timedelta(days=days)) + self.rng.randint(20, 900))
+            )
+        return [(days, at) for days, at in sent if at < until and at < self.reg.now]
+
+    def obligation_description(self, spec: ObligationDeadline) -> str:
+        """What the generator writes on the case it opens (`obligations.case_description`)."""
+        from django.utils import translation
+
+        deadline = SimpleNamespace(
+            cooperative=SimpleNamespace(name=spec.coop.name),
+            due_on=spec.due_on,
+            trigger_date=spec.trigger_date,
+            occurrence=spec.occurrence,
+        )
+        with translation.override(self.language):
+            return self.obligations.case_description(deadline, spec.obligation)
+
+    def timeline(self, case_id: int, actor: int, since: int, count: int) -> None:
+        """Pad one case's timeline to `count` events (the detail scenario reads it whole): time
+        recorded after its last event, each with its entry and the case's running total."""
+        rng = self.rng
+        row = self.conn.execute(
+            "SELECT minutes_spent, cooperative_id, area_id, "
+            "(SELECT extract(epoch FROM max(created_at))::bigint FROM casework_caseevent "
+            "WHERE case_id = %s) FROM casework_case WHERE id = %s",
+            [case_id, case_id],
+        ).fetchone()
+        total, coop_id, area_id, last = row
+        since = max(since, last or since)
+        instants = sorted(rng.randint(since, self.reg.now - 60) for _ in range(count))
+        for t in instants:
+            entry_id = self.entry(case_id, actor, t, local_day(t), 15, "", coop_id, area_id)
+            total += 15
+            _t, kind, _actor, before, after, note = built(
+                t,
+                actor,
+                self.E.time_recorded,
+                actor=None,
+                minutes=15,
+                total=total,
+                note="",
+                entries=[entry_id],
+            )
             self.events.add(
                 str(self.events.take_id()),
-                "time_recorded",
+                kind,
                 ts(t),
-                "{}",
-                dumps({"minutes": 15}),
-                "",
+                dumps(before),
+                dumps(after),
+                note,
                 str(actor),
                 str(case_id),
             )
+        self.conn.execute(
+            "UPDATE casework_case SET minutes_spent = %s WHERE id = %s", [total, case_id]
+        )
 
 
 # --- The whole load ----------------------------------------------------------------------------
@@ -1261,10 +2616,31 @@ ANALYSED = (
     "casework_slapause",
     "casework_rating",
     "casework_timeentry",
+    "casework_caseread",
+    "casework_caseparticipant",
+    "casework_mailbox",
+    "casework_inboundemail",
+    "casework_notification",
+    "casework_recurringobligation",
+    "casework_deadline",
+    "casework_deadlinereminder",
+    "casework_serviceplan",
+    "casework_serviceplanarea",
+    "casework_savedview",
+    "casework_userprofile",
     "viewflow_process",
     "workflows_caseprocess",
     "viewflow_task",
     "viewflow_task_previous",
+)
+# Tables written row by row in id order whose other indexes are built once after the COPY, as
+# the cases' are (kept up during it, the (user, case) and date ones come out bloated).
+INDEXED_AFTER = (
+    "casework_caseread",
+    "casework_caseparticipant",
+    "casework_inboundemail",
+    "casework_deadline",
+    "casework_timeentry",
 )
 
 
@@ -1277,11 +2653,140 @@ def secondary_indexes(conn, table: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+def copy_now(conn, tables: list[Table]) -> None:
+    """Write what the tables hold on this connection, at once (after the writer's thread)."""
+    with conn.cursor() as cursor:
+        for table in tables:
+            drained = table.drain()
+            if drained:
+                name, columns, lines = drained
+                with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+                    copy.write("\n".join(lines) + "\n")
+
+
+def case_instants(
+    size: int, now: int, rng: random.Random, waiting: list[ObligationDeadline], generated: int
+) -> tuple[list[tuple[int, ObligationDeadline | None]], int]:
+    """When each case was opened, oldest first, with the obligation's deadline of those the
+    generator opened (at its run, one after another, in the order of their dates), at most
+    `OBLIGATION_CASES` of SIZE; and how many of those deadlines that left without a case."""
+    generator_cases = sorted(waiting, key=lambda spec: spec.due_on)[: int(size * OBLIGATION_CASES)]
+    opened = [(generated + index, spec) for index, spec in enumerate(generator_cases)]
+    ordinary = [(t, None) for t in opening_instants(size - len(opened), now, rng)]
+    return sorted(ordinary + opened, key=lambda pair: pair[0]), len(waiting) - len(opened)
+
+
+def load_plans(conn, reg: Registry) -> None:
+    """This share of the cooperatives has a service plan every year of the cases: its hours
+    the billable time its cases used plus a margin, in tens of hours, some with hours of their
+    own for fiscal matters, so that every entry recorded fits it (`services.hours._allocate`
+    refuses time beyond a plan without an estimate)."""
+    fiscal = next(area.id for area in reg.areas if area.code == "fiscal")
+    first_year = conn.execute(
+        "SELECT extract(year FROM min(created_at) AT TIME ZONE %s)::int FROM casework_case",
+        [ROME],
+    ).fetchone()[0]
+    conn.execute(
+        "CREATE TEMP TABLE bench_plan_usage ON COMMIT DROP AS "
+        "WITH used AS (SELECT c.cooperative_id, extract(year FROM e.day)::int AS year, "
+        " sum(e.minutes) FILTER (WHERE e.billable) AS used, "
+        " sum(e.minutes) FILTER (WHERE e.billable AND c.area_id = %s) AS fiscal "
+        " FROM casework_timeentry e JOIN casework_case c ON c.id = e.case_id GROUP BY 1, 2) "
+        "SELECT co.id AS cooperative_id, y.year, co.id %% %s = 0 AS own_fiscal, "
+        " coalesce(u.used, 0) AS used, coalesce(u.fiscal, 0) AS fiscal "
+        "FROM casework_cooperative co "
+        "CROSS JOIN generate_series(%s::int, %s::int) AS y(year) "
+        "LEFT JOIN used u ON u.cooperative_id = co.id AND u.year = y.year "
+        "WHERE co.membership_status = 'active' AND co.id %% %s = ANY(%s) "
+        "AND NOT EXISTS (SELECT 1 FROM casework_serviceplan p "
+        " WHERE p.cooperative_id = co.id AND p.year = y.year)",
+        [
+            fiscal,
+            PLAN_WITH_AREA_MODULO,
+            first_year,
+            reg.today.year,
+            PLAN_MODULO,
+            list(PLAN_REMAINDERS),
+        ],
+    )
+    # Hours: 25 % over what was used, rounded up to tens (fives for an area), and 10 more.
+    conn.execute(
+        "INSERT INTO casework_serviceplan (cooperative_id, year, hours_included, "
+        "effective_from, effective_until, note) "
+        "SELECT cooperative_id, year, "
+        " 10 * ceil((used - CASE WHEN own_fiscal THEN fiscal ELSE 0 END) * 1.25 / 600.0) + 10, "
+        " make_date(year, 1, 1), make_date(year, 12, 31), '' FROM bench_plan_usage"
+    )
+    conn.execute(
+        "INSERT INTO casework_serviceplanarea (plan_id, area_id, hours_included) "
+        "SELECT p.id, %s, 5 * ceil(u.fiscal * 1.25 / 300.0) + 5 FROM bench_plan_usage u "
+        "JOIN casework_serviceplan p ON p.cooperative_id = u.cooperative_id AND p.year = u.year "
+        "WHERE u.own_fiscal",
+        [fiscal],
+    )
+
+
+def load_saved_views(conn, reg: Registry, rng: random.Random) -> tuple[int, int]:
+    """A few saved views of the staff case list per consultant and supervisor, some shared with
+    their area, and for some the default view `/work/cases/` opens (`UserProfile`)."""
+    offices = {office_id: code for office_id, code in reg.offices.items()}
+    codes = {area.id: area.code for area in reg.areas}
+    consultants: dict[int, tuple[str, list[int]]] = {}
+    for (office_id, area_id), people in sorted(reg.consultants.items()):
+        for user_id, _username in people:
+            consultants.setdefault(user_id, (offices[office_id], []))[1].append(area_id)
+    owners: list[tuple[int, list[int], str | None, list]] = [
+        (user_id, areas, office, CONSULTANT_VIEWS)
+        for user_id, (office, areas) in sorted(consultants.items())
+    ]
+    for user_id, all_areas, area_ids in reg.supervisors:
+        areas = [area.id for area in reg.areas] if all_areas else area_ids
+        owners.append((user_id, areas, None, SUPERVISOR_VIEWS))
+    views = Table(
+        "casework_savedview",
+        "id, name, filters, created_at, owner_id, shared_with_area_id",
+        conn.execute("SELECT coalesce(max(id), 0) + 1 FROM casework_savedview").fetchone()[0],
+    )
+    defaults = []
+    for user_id, areas, office, catalogue in owners:
+        chosen = rng.sample(catalogue, rng.randint(2, min(4, len(catalogue))))
+        first_view = None
+        for name, filters, shared in chosen:
+            filters = dict(filters)
+            area_id = areas[0] if areas else None
+            if shared and area_id is not None:
+                filters["area"] = [codes[area_id]]
+            elif office is not None and rng.random() < 0.3:
+                filters["office"] = [office]
+            view_id = views.take_id()
+            first_view = first_view or view_id
+            views.add(
+                str(view_id),
+                name,
+                dumps(filters),
+                ts(reg.now - rng.randint(86400, 365 * 86400)),
+                str(user_id),
+                str(area_id) if shared and area_id is not None else NULL,
+            )
+        if rng.random() < DEFAULT_VIEW:
+            defaults.append((user_id, first_view))
+    copy_now(conn, [views])
+    for user_id, view_id in defaults:
+        conn.execute(
+            "INSERT INTO casework_userprofile (user_id, language, notify, timeline_order, "
+            "default_view_id, calendar_token) VALUES (%s, 'it', 'each', 'newest', %s, '') "
+            "ON CONFLICT (user_id) DO UPDATE SET default_view_id = excluded.default_view_id",
+            [user_id, view_id],
+        )
+    return views.total, len(defaults)
+
+
 def load(size: int, *, url: str, seed: int = SEED) -> dict:
     create_database(url, drop=True)
     manage(url, "migrate", "--noinput", "-v", "0")
-    # The demo registry (offices, areas, policies, calendars, demo people) is the bench's too;
-    # seed_demo refuses to write without DEBUG, which the bench's own settings leave off.
+    # The demo registry (offices, areas, policies, calendars, demo people, the recurring
+    # obligations' catalogue) is the bench's too; seed_demo refuses to write without DEBUG,
+    # which the bench's own settings leave off.
     manage(url, "seed_demo", "--cases", "0", "-v", "0", DEBUG="1")
     setup_django(url)
     check_flow()
@@ -1299,18 +2804,34 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
         # three times their size (eight for the search documents' GIN), which a settled
         # database's are not.
         case_indexes = secondary_indexes(conn, "casework_case")
-        for name, _definition in case_indexes:
+        later_indexes = [
+            index for table in INDEXED_AFTER for index in secondary_indexes(conn, table)
+        ]
+        for name, _definition in case_indexes + later_indexes:
             conn.execute(f"DROP INDEX {name}")
         conn.commit()
         writer = CopyWriter(url)
         load_people(conn, writer, reg, size, rng)
-        factory = CaseFactory(reg, conn, rng)
-        instants = opening_instants(size, now, rng)
+        load_mailboxes(reg)
+        generated = generator_run(now)
+        planned = obligation_deadlines(reg, generated)
+        run_day = local_day(generated)
+        waiting = [spec for spec in planned if spec.in_case_window(run_day)]
+        instants, caseless_waiting = case_instants(size, now, rng, waiting, generated)
+        say(
+            f"recurring obligations: {len(planned):,} deadlines generated, {len(waiting):,} due "
+            f"within their case window ({len(waiting) - caseless_waiting:,} cases opened for them"
+            + (f", {caseless_waiting:,} left without: SIZE too small)" if caseless_waiting else ")")
+        )
+        factory = CaseFactory(reg, conn, rng, generated=generated)
         say(f"cases: generating {size:,} (chunks of {CHUNK:,}), rows written by COPY")
         timeline_case = None
         last_report = time.monotonic()
-        for index, created in enumerate(instants, start=1):
-            case_id = factory.make(created)
+        opened_for = set()
+        for index, (created, obligation) in enumerate(instants, start=1):
+            case_id = factory.make(created, obligation)
+            if obligation is not None:
+                opened_for.add(id(obligation))
             if index % CHUNK == 0 or index == size:
                 writer.put(factory.tables)
                 if time.monotonic() - last_report > 10 or index == size:
@@ -1323,11 +2844,21 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
                         f"{rate:,.0f} cases/s, {rows / elapsed:,.0f} rows/s, "
                         f"ETA {(size - index) / rate:,.0f} s"
                     )
-            if timeline_case is None and created > now - 20 * 86400:
+            if timeline_case is None and obligation is None and created > now - 20 * 86400:
                 timeline_case = case_id  # decided below: the first recent assigned case
+        # The obligations' deadlines whose case is not open yet (or never will be here).
+        for spec in planned:
+            if id(spec) not in opened_for:
+                factory.obligation_deadline(spec, None, case_id=None)
         writer.put(factory.tables)
         writer.close()
-        say(f"cases: {size:,} written in {time.monotonic() - started:,.0f} s; finishing")
+        say(
+            f"cases: {size:,} written in {time.monotonic() - started:,.0f} s "
+            f"({factory.reads.total:,} reads, {factory.participants.total:,} participants, "
+            f"{factory.inbound.total:,} e-mails in, {factory.deadlines.total:,} deadlines, "
+            f"{factory.reminders.total:,} reminders, {factory.entries.total:,} time entries); "
+            "finishing"
+        )
         indexing = time.monotonic()
         conn.execute(importlib.import_module("casework.migrations.0018_search").BACKFILL_SQL)
         for table in SEARCH_TRIGGERS:
@@ -1339,29 +2870,21 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
             # The UPDATE left a dead version of every case behind: the table written anew.
             settling.execute("VACUUM FULL casework_case")
             settling.execute("SET maintenance_work_mem = '256MB'")
-            for _name, definition in case_indexes:
+            for _name, definition in case_indexes + later_indexes:
                 settling.execute(definition)
         say(
-            f"cases' table rewritten and its {len(case_indexes)} indexes built in "
-            f"{time.monotonic() - indexing:,.0f} s"
+            f"cases' table rewritten and {len(case_indexes) + len(later_indexes)} indexes built "
+            f"in {time.monotonic() - indexing:,.0f} s"
         )
-        # Each case's minutes as one time entry of its assignee, as migration 0019 moved the
-        # totals written before time entries existed (the reports and plans sum the entries).
-        conn.execute(
-            "INSERT INTO casework_timeentry (case_id, consultant_id, day, minutes, note, "
-            "billable, created_at) SELECT id, assignee_id, "
-            "CAST(COALESCE(resolved_at, updated_at) AT TIME ZONE 'Europe/Rome' AS date), "
-            "minutes_spent, '', true, updated_at FROM casework_case WHERE minutes_spent > 0"
-        )
-        conn.commit()
 
         # The detail scenario's case: an assigned case with exactly 100 events.
         row = conn.execute(
             "SELECT c.id, c.assignee_id, extract(epoch FROM c.created_at)::bigint, "
             "(SELECT count(*) FROM casework_caseevent e WHERE e.case_id = c.id) "
             "FROM casework_case c WHERE c.status = 'assigned' AND c.id >= %s "
+            "AND (SELECT count(*) FROM casework_caseevent e WHERE e.case_id = c.id) <= %s "
             "ORDER BY c.id LIMIT 1",
-            [timeline_case or 0],
+            [timeline_case or 0, TIMELINE_EVENTS],
         ).fetchone()
         if row is None:
             row = conn.execute(
@@ -1371,12 +2894,7 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
             ).fetchone()
         timeline_case, actor, since, have = row
         factory.timeline(timeline_case, actor, since, TIMELINE_EVENTS - have)
-        with (
-            conn.cursor() as cursor,
-            cursor.copy(f"COPY casework_caseevent ({factory.events.columns}) FROM STDIN") as copy,
-        ):
-            copy.write("\n".join(factory.events.lines) + "\n")
-        factory.events.drain()
+        copy_now(conn, [factory.events, factory.entries])
 
         # What the services keep up to date: reference counters and consultants' loads.
         for (prefix, year), number in factory.counters.items():
@@ -1392,6 +2910,9 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
             " WHERE status IN ('assigned', 'waiting') GROUP BY assignee_id) a "
             "WHERE a.assignee_id = k.user_id"
         )
+        load_plans(conn, reg)
+        views, defaults = load_saved_views(conn, reg, rng)
+        say(f"service plans sized from the time recorded; {views} saved views, {defaults} default")
         for table in ANALYSED + ("casework_casecounter",):
             if table == "workflows_caseprocess":
                 continue  # keyed by its process
@@ -1408,6 +2929,10 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
         for table in ANALYSED:
             conn.execute(f"VACUUM (ANALYZE) {table}")
         seconds = round(time.monotonic() - started, 1)
+        unread = {
+            f"{role} ({'open' if is_open else 'finished'})": round(100 * n / max(total, 1), 1)
+            for (role, is_open), (n, total) in sorted(factory.read_counts.items())
+        }
         marker = {
             "size": size,
             "version": LOADER_VERSION,
@@ -1416,6 +2941,9 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
             "load_seconds": seconds,
             "timeline_case": timeline_case,
             "statuses": dict(sorted(factory.status_counts.items())),
+            "unread_percent": unread,
+            "obligations_generated_at": generated,
+            "obligation_deadlines_without_their_case": caseless_waiting,
             "rows": counts,
         }
         write_marker(conn, marker)
@@ -1424,6 +2952,7 @@ def load(size: int, *, url: str, seed: int = SEED) -> dict:
     for table, count in counts.items():
         say(f"  {table:28} {count:>12,}")
     say("  statuses: " + ", ".join(f"{k} {v:,}" for k, v in marker["statuses"].items()))
+    say("  unread %: " + ", ".join(f"{k} {v}" for k, v in unread.items()))
     return marker
 
 
@@ -1458,15 +2987,111 @@ def verify(url: str) -> None:
         "waiting case without open pause": "SELECT count(*) FROM casework_case c WHERE "
         "c.status = 'waiting' AND NOT EXISTS (SELECT 1 FROM casework_slapause p WHERE "
         "p.case_id = c.id AND p.ended_at IS NULL)",
+        # Read state: `last_activity_at` and `CaseRead.read_at` are what `selectors.is_unread`
+        # compares.
+        "public message after the last activity": "SELECT count(*) FROM casework_case c WHERE "
+        "c.last_activity_at < (SELECT max(m.created_at) FROM casework_message m "
+        "WHERE m.case_id = c.id AND NOT m.internal)",
+        "read of an unknown case or person": "SELECT count(*) FROM casework_caseread r WHERE "
+        "NOT EXISTS (SELECT 1 FROM casework_case c WHERE c.id = r.case_id) OR NOT EXISTS "
+        "(SELECT 1 FROM auth_user u WHERE u.id = r.user_id)",
+        "read in the future": "SELECT count(*) FROM casework_caseread "
+        "WHERE read_at > to_timestamp(%s)",
+        "read before the case was opened": "SELECT count(*) FROM casework_caseread r "
+        "JOIN casework_case c ON c.id = r.case_id WHERE r.read_at < c.created_at",
+        # Who follows a case (services.sharing.check_participant).
+        "participant from another cooperative": "SELECT count(*) FROM casework_caseparticipant "
+        "p JOIN casework_case c ON c.id = p.case_id WHERE NOT EXISTS (SELECT 1 FROM "
+        "casework_membership m WHERE m.user_id = p.user_id AND m.cooperative_id = "
+        "c.cooperative_id AND m.is_active)",
+        "participant who is the requester": "SELECT count(*) FROM casework_caseparticipant p "
+        "JOIN casework_case c ON c.id = p.case_id WHERE p.user_id = c.requester_id",
+        "requester not of the case's cooperative": "SELECT count(*) FROM casework_case c WHERE "
+        "NOT EXISTS (SELECT 1 FROM casework_membership m WHERE m.user_id = c.requester_id AND "
+        "m.cooperative_id = c.cooperative_id)",
+        # Mail intake.
+        "e-mail of an unknown case or message": "SELECT count(*) FROM casework_inboundemail i "
+        "WHERE (i.case_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM casework_case c WHERE "
+        "c.id = i.case_id)) OR (i.message_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        "casework_message m WHERE m.id = i.message_id AND m.case_id = i.case_id))",
+        "e-mail or PEC case without its e-mail": "SELECT count(*) FROM casework_case c WHERE "
+        "c.channel IN ('email', 'pec') AND NOT EXISTS (SELECT 1 FROM casework_inboundemail i "
+        "WHERE i.case_id = c.id AND i.status = 'opened')",
+        "opened by e-mail, not an e-mail case": "SELECT count(*) FROM casework_inboundemail i "
+        "JOIN casework_case c ON c.id = i.case_id WHERE i.status = 'opened' AND "
+        "c.channel NOT IN ('email', 'pec')",
+        "PEC on a mailbox that is not PEC": "SELECT count(*) FROM casework_inboundemail i JOIN "
+        "casework_mailbox b ON b.id = i.mailbox_id WHERE i.is_pec AND NOT b.is_pec",
+        "receipt of an unknown e-mail": "SELECT count(*) FROM casework_inboundemail i WHERE "
+        "(i.receipt_for_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM casework_notification n "
+        "WHERE n.id = i.receipt_for_id AND n.case_id = i.case_id)) OR (i.status = 'receipt' "
+        "AND i.case_id IS NULL)",
+        # Deadlines (the sweep marks those whose day passed missed every 15 minutes).
+        "open deadline past its day": "SELECT count(*) FROM casework_deadline WHERE "
+        "status = 'open' AND due_on < (to_timestamp(%s) AT TIME ZONE 'Europe/Rome')::date",
+        "deadline done or missed without when": "SELECT count(*) FROM casework_deadline WHERE "
+        "(status = 'done' AND (done_at IS NULL OR done_by_id IS NULL)) OR "
+        "(status = 'missed' AND missed_at IS NULL) OR (status = 'open' AND "
+        "(done_at IS NOT NULL OR missed_at IS NOT NULL))",
+        "deadline of another cooperative or area": "SELECT count(*) FROM casework_deadline d "
+        "JOIN casework_case c ON c.id = d.case_id WHERE c.cooperative_id <> d.cooperative_id "
+        "OR c.area_id <> d.area_id",
+        "obligation deadline without occurrence": "SELECT count(*) FROM casework_deadline "
+        "WHERE (obligation_id IS NULL) <> (occurrence IS NULL)",
+        "reminder not on its area's days": "SELECT count(*) FROM casework_deadlinereminder r "
+        "JOIN casework_deadline d ON d.id = r.deadline_id JOIN casework_practicearea a ON "
+        "a.id = d.area_id WHERE NOT r.days_before::text = ANY(string_to_array("
+        "replace(a.deadline_reminder_days, ' ', ''), ','))",
+        "reminder of no case, or after the day": "SELECT count(*) FROM casework_deadlinereminder "
+        "r JOIN casework_deadline d ON d.id = r.deadline_id WHERE d.case_id IS NULL OR "
+        "(r.sent_at AT TIME ZONE 'Europe/Rome')::date > d.due_on OR r.sent_at < d.created_at",
+        # Hours (services.hours: minutes_spent is the sum of the entries; billable time within
+        # a plan fits what the plan includes, or an accepted estimate covers it).
+        "minutes spent not the sum of the entries": "SELECT count(*) FROM casework_case c WHERE "
+        "c.minutes_spent <> coalesce((SELECT sum(e.minutes) FROM casework_timeentry e "
+        "WHERE e.case_id = c.id), 0)",
+        "time entry before its case or in the future": "SELECT count(*) FROM casework_timeentry "
+        "e JOIN casework_case c ON c.id = e.case_id WHERE e.day < (c.created_at AT TIME ZONE "
+        "'Europe/Rome')::date OR e.day > (to_timestamp(%s) AT TIME ZONE 'Europe/Rome')::date",
+        "billable time beyond a service plan": "WITH own AS (SELECT plan_id, area_id, "
+        "hours_included * 60 AS included FROM casework_serviceplanarea), used AS (SELECT p.id "
+        "AS plan_id, o.area_id AS bucket, sum(e.minutes) AS minutes FROM casework_serviceplan p "
+        "JOIN casework_case c ON c.cooperative_id = p.cooperative_id JOIN casework_timeentry e "
+        "ON e.case_id = c.id AND e.day BETWEEN p.effective_from AND p.effective_until AND "
+        "e.billable AND e.estimate_id IS NULL LEFT JOIN own o ON o.plan_id = p.id AND "
+        "o.area_id = c.area_id GROUP BY 1, 2) SELECT count(*) FROM used u JOIN "
+        "casework_serviceplan p ON p.id = u.plan_id LEFT JOIN own o ON o.plan_id = u.plan_id "
+        "AND o.area_id = u.bucket WHERE u.minutes > coalesce(CASE WHEN u.bucket IS NULL THEN "
+        "p.hours_included * 60 ELSE o.included END, 0)",
+        # Saved views (workflows.workspace.cases.saved_views_for).
+        "view shared with an area not its owner's": "SELECT count(*) FROM casework_savedview v "
+        "WHERE v.shared_with_area_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "
+        "casework_consultant k JOIN casework_consultant_areas ka ON ka.consultant_id = k.id "
+        "WHERE k.user_id = v.owner_id AND ka.practicearea_id = v.shared_with_area_id) AND NOT "
+        "EXISTS (SELECT 1 FROM casework_supervisor s WHERE s.user_id = v.owner_id AND "
+        "(s.all_areas OR EXISTS (SELECT 1 FROM casework_supervisor_areas sa WHERE "
+        "sa.supervisor_id = s.id AND sa.practicearea_id = v.shared_with_area_id)))",
+        "default view not its owner's": "SELECT count(*) FROM casework_userprofile p JOIN "
+        "casework_savedview v ON v.id = p.default_view_id WHERE v.owner_id <> p.user_id",
+    }
+    # What the loader may leave as it is (too few cases for what the generator opens): shown.
+    notes = {
+        "obligation deadlines in their case window without a case": "SELECT count(*) FROM "
+        "casework_deadline d JOIN casework_recurringobligation o ON o.id = d.obligation_id "
+        "WHERE d.case_id IS NULL AND d.status = 'open' AND d.due_on <= (to_timestamp(%s) AT "
+        "TIME ZONE 'Europe/Rome')::date + o.open_case_days_before",
     }
     with connect(url, autocommit=True) as conn:
         marker = read_marker(conn) or {}
         failures = 0
-        for name, query in checks.items():
-            params = [marker.get("loaded_at", 0)] if "%s" in query else None
+        for name, query in (checks | notes).items():
+            params = [marker.get("loaded_at", 0)] * query.count("%s") or None
             count = conn.execute(query, params).fetchone()[0]
-            failures += bool(count)
-            say(f"verify: {name:42} {count}")
+            if name in checks:
+                failures += bool(count)
+                say(f"verify: {name:42} {count}")
+            else:
+                say(f"verify: {name:42} {count} (noted, not a failure)")
     if failures:
         raise SystemExit(f"verify: {failures} checks failed")
 

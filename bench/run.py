@@ -33,6 +33,7 @@ ALL = (
     "search",
     "staff_list",
     "intake",
+    "helpdesk",
     "search_cost",
     "mail_maildir",
     "mail_imap",
@@ -41,6 +42,15 @@ ALL = (
     "recompute",
     "indexes",
     "business_time",
+    # The front desk (issue 21, bench/frontdesk.py).
+    "portal_list",
+    "message_post",
+    "deadline_sweep",
+    "obligations",
+    "dashboard",
+    "report_period",
+    "billing_csv",
+    "health",
 )
 
 
@@ -203,6 +213,8 @@ def settle() -> None:
             "casework_caseread",
             "casework_attachment",
             "casework_inboundemail",
+            "casework_deadline",
+            "casework_deadlinereminder",
         ):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
 
@@ -228,6 +240,18 @@ def main(argv=None) -> int:
     parser.add_argument("--newly-due", type=int, default=2000)
     parser.add_argument("--sweep-runs", type=int, default=5)
     parser.add_argument("--recompute-runs", type=int, default=3)
+    parser.add_argument(
+        "--reminders-due", type=int, default=2000, help="deadline reminders the sweep sends"
+    )
+    parser.add_argument(
+        "--reminders-compare",
+        type=int,
+        default=200,
+        help="a smaller sweep first, to compare its statements with the full one's",
+    )
+    parser.add_argument(
+        "--task-runs", type=int, default=3, help="timed runs of the deadline and obligation tasks"
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--concurrency-seconds", type=float, default=40)
     parser.add_argument("--think", type=float, default=1.0, help="mean think time (s)")
@@ -260,7 +284,7 @@ def main(argv=None) -> int:
 
     override_settings(ROOT_URLCONF="bench.urls").enable()
 
-    from bench import finding, mail_intake, scenarios
+    from bench import finding, frontdesk, mail_intake, scenarios
     from bench.concurrency import concurrent
 
     # A run stopped half-way through the search cost would have left them off.
@@ -309,7 +333,7 @@ def main(argv=None) -> int:
         return client_of[user.pk]
 
     floors = {}
-    if groups & {"reads", "intake"}:
+    if groups & {"reads", "intake", "message_post", "health"}:
         floors = scenarios.empty_floors(client(cast.supervisor), runs=runs, warmup=warmup)
         say(f"floor: empty DRF request in-process GET {floors['get']} ms, POST {floors['post']} ms")
         meta["empty_drf_request_ms"] = floors
@@ -402,11 +426,64 @@ def main(argv=None) -> int:
         if "staff_list" in groups:
             attempt("staff case list", lambda: finding.staff_list(cast, runs=runs, warmup=warmup))
         say(f"  finding: removed what it recorded ({before_finding.restore()})")
+    desk_reads = {"portal_list", "dashboard", "report_period", "billing_csv", "health"}
+    if groups & desk_reads:
+        from bench.measure import Snapshot
+
+        before_desk = Snapshot.take()  # sessions and reads a page may record: undone below
+        if "portal_list" in groups:
+            attempt(
+                "portal list with unread markers",
+                lambda: frontdesk.portal_list(cast, runs=runs, warmup=warmup),
+            )
+        if "dashboard" in groups:
+            attempt(
+                "dashboard with filters",
+                lambda: frontdesk.dashboard(cast, runs=runs, warmup=warmup),
+            )
+        if "report_period" in groups:
+            attempt(
+                "cooperative report for a period",
+                lambda: frontdesk.report_period(cast, runs=runs, warmup=warmup),
+            )
+        if "billing_csv" in groups:
+            attempt(
+                "billing CSV of a quarter",
+                lambda: frontdesk.billing_csv(cast, runs=runs, warmup=warmup),
+            )
+        if "health" in groups:
+            attempt("health endpoint", lambda: frontdesk.health(floors, runs=runs, warmup=warmup))
+        say(f"  front desk: removed what it recorded ({before_desk.restore()})")
+    if "message_post" in groups:
+        attempt(
+            "a message posted",
+            lambda: frontdesk.message_post(cast, floors, runs=runs, warmup=warmup),
+        )
+    if "deadline_sweep" in groups:
+        attempt(
+            "deadline reminder sweep",
+            lambda: frontdesk.deadline_sweep(
+                due=args.reminders_due,
+                compare=args.reminders_compare,
+                runs=args.task_runs,
+                size=args.size,
+            ),
+        )
+    if "obligations" in groups:
+        attempt(
+            "recurring-obligation generator",
+            lambda: frontdesk.obligation_generator(runs=args.task_runs),
+        )
     if "intake" in groups:
         attempt(
             "intake",
             lambda: scenarios.intake(cast, floors, count=args.intake_cases, warmup=5),
         )
+    if "helpdesk" in groups:
+        from bench import helpdesk
+
+        # Right after the intake, in the same window of the machine (its own venv and database).
+        attempt("django-helpdesk side by side", helpdesk.side_by_side)
     if "search_cost" in groups:
         attempt(
             "search documents' cost",
@@ -446,6 +523,7 @@ def main(argv=None) -> int:
     if "indexes" in groups:
         attempt("index cost", scenarios.index_cost)
     writes = {"intake", "search_cost", "mail_maildir", "mail_imap", "sweep", "concurrent"}
+    writes |= {"message_post", "deadline_sweep", "obligations"}
     if groups & (writes | {"recompute"}):
         say("vacuum analyse of what the write scenarios touched")
         settle()
@@ -458,6 +536,11 @@ def main(argv=None) -> int:
             "Task list, mine": "consultant queue GET /tasks/?scope=mine",
             "Task list, available": "consultant queue GET /tasks/?scope=available",
             "SLA sweep (plan only)": "SLA sweep",
+            **{
+                f"Portal case list, {reader}": f"portal case list /cases/ with unread markers, "
+                f"page of 20, {reader}"
+                for reader in ("legal representative", "plain member")
+            },
             **{
                 f"Search, {kind}, {reader}": f"search GET /cases/?q=, {kind}, {reader}"
                 for reader in ("member", "supervisor of every area")

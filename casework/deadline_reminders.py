@@ -28,12 +28,13 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Min, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from . import events, notifications
 from .models import Deadline, DeadlineReminder, Membership, PracticeArea
 from .models.registry import parse_day_list
+from .roles import roles_of_all
 
 log = logging.getLogger(__name__)
 Status = Deadline.Status
@@ -51,14 +52,18 @@ def sweep_deadlines(*, now: datetime | None = None) -> dict[str, int]:
         if _miss(deadline_id=pk, now=now):
             done["missed"] += 1
     schedule = _area_days()
+    due: dict[int, int] = {}  # deadline id -> the reminder due (days before)
     for row in _reminder_candidates(schedule, today):
         days_before = due_reminder(
             schedule[row["area_id"]], due_on=row["due_on"], today=today, last=row["last_sent"]
         )
-        if days_before is not None and _remind(
-            deadline_id=row["pk"], days_before=days_before, now=now
-        ):
-            done["reminders"] += 1
+        if days_before is not None:
+            due[row["pk"]] = days_before
+        if len(due) == BATCH:
+            done["reminders"] += _remind_all(due, now=now)
+            due = {}
+    if due:
+        done["reminders"] += _remind_all(due, now=now)
     return done
 
 
@@ -158,22 +163,48 @@ def staff_recipients(deadline: Deadline) -> list:
 def cooperative_recipients(deadline: Deadline, *, besides=()) -> list:
     """The people of the cooperative who hear of a shared deadline: the case's requester, its
     participants and the cooperative's legal representatives, each if they see the case."""
-    case = deadline.case
-    if case is None or not deadline.shared:
-        return []
-    User = get_user_model()
-    legal_reps = Membership.objects.filter(
-        cooperative_id=case.cooperative_id,
+    return _cooperative_recipients_of([deadline], besides={deadline.pk: besides})[deadline.pk]
+
+
+def _cooperative_recipients_of(deadlines, *, besides) -> dict[int, list]:
+    """`cooperative_recipients` of each of `deadlines` (`besides`: per deadline id, who already
+    hears of it as staff), in four queries for all of them: the cases' participants, the
+    cooperatives' legal representatives, the people, and their roles."""
+    found: dict[int, list] = {deadline.pk: [] for deadline in deadlines}
+    shared = [d for d in deadlines if d.shared and d.case is not None]
+    if not shared:
+        return found
+    cases = {d.case.pk: d.case for d in shared}
+    prefetch_related_objects(list(cases.values()), "participant_links")
+    legal_reps: dict[int, set[int]] = {}
+    for cooperative_id, user_id in Membership.objects.filter(
+        cooperative_id__in={case.cooperative_id for case in cases.values()},
         role=Membership.Role.LEGAL_REPRESENTATIVE,
         is_active=True,
-    ).values("user_id")
-    candidates = User.objects.filter(
-        Q(pk=case.requester_id) | Q(participations__case=case) | Q(pk__in=legal_reps),
-        is_active=True,
-    ).exclude(pk__in=[person.pk for person in besides])
-    # Whether each sees the case: their roles in one query, the case's participants in one more.
-    readers = notifications.readers_of(case, candidates.distinct())
-    return sorted(readers, key=lambda person: person.pk)
+    ).values_list("cooperative_id", "user_id"):
+        legal_reps.setdefault(cooperative_id, set()).add(user_id)
+    wanted = {
+        d.pk: (
+            {d.case.requester_id}
+            | {link.user_id for link in d.case.participant_links.all()}
+            | legal_reps.get(d.case.cooperative_id, set())
+        )
+        - {person.pk for person in besides.get(d.pk, ())}
+        - {None}
+        for d in shared
+    }
+    people = (
+        get_user_model()
+        .objects.filter(pk__in=set().union(*wanted.values()), is_active=True)
+        .in_bulk()
+    )
+    roles_of_all(people.values())
+    for d in shared:
+        candidates = {people[pk] for pk in wanted[d.pk] if pk in people}
+        found[d.pk] = sorted(
+            notifications.readers_of(d.case, candidates), key=lambda person: person.pk
+        )
+    return found
 
 
 # --- The writes ----------------------------------------------------------------------------------
@@ -190,49 +221,78 @@ def _locked(deadline_id: int, **conditions) -> Deadline | None:
 
 
 @transaction.atomic
-def _remind(*, deadline_id: int, days_before: int, now: datetime) -> bool:
-    """Record and queue the reminder `days_before` of the deadline, unless a racing sweep holds
-    it or sent it (or a later one), or the deadline changed meanwhile."""
-    deadline = _locked(deadline_id, status=Status.OPEN, case__isnull=False)
-    if deadline is None:
-        return False
+def _remind_all(due: dict[int, int], *, now: datetime) -> int:
+    """Record and queue the reminders `due` (deadline id -> days before), a batch at once: the
+    deadlines under their row locks (those a racing sweep or a person's change holds stay for
+    the next sweep), the reminders already sent, then one INSERT each for the reminders, the
+    events and the e-mails. A deadline that changed meanwhile, or whose reminder (or a later
+    one) went out, is skipped. How many were sent."""
     today = timezone.localdate(now)
-    left = (deadline.due_on - today).days
-    if left < 0 or left > days_before:
-        return False
-    if DeadlineReminder.objects.filter(deadline=deadline, days_before__lte=days_before).exists():
-        return False
-    DeadlineReminder.objects.create(deadline=deadline, days_before=days_before, sent_at=now)
-    case = deadline.case
-    staff = staff_recipients(deadline)
-    cooperative = cooperative_recipients(deadline, besides=staff)
-    reached = [person for person in (*staff, *cooperative) if person.email]
-    events.record(
-        events.deadline_reminded(
-            case, deadline=deadline, days_before=days_before, recipients=len(reached), at=now
-        )
+    locked = list(
+        Deadline.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related(*_RELATED)
+        .filter(pk__in=list(due), status=Status.OPEN, case__isnull=False)
+        .order_by("pk")
     )
-    key = f"{deadline.pk}:{deadline.due_on.isoformat()}:{days_before}"
-    context = {"deadline": deadline, "days_left": left, "today": today}
-    notifications.notify_all(
-        [
+    sent = dict(
+        DeadlineReminder.objects.filter(deadline__in=locked)
+        .order_by()
+        .values("deadline_id")
+        .annotate(fewest=Min("days_before"))
+        .values_list("deadline_id", "fewest")
+    )
+    deadlines = [
+        deadline
+        for deadline in locked
+        if 0 <= (deadline.due_on - today).days <= due[deadline.pk]
+        and not (deadline.pk in sent and sent[deadline.pk] <= due[deadline.pk])
+    ]
+    if not deadlines:
+        return 0
+    DeadlineReminder.objects.bulk_create(
+        [DeadlineReminder(deadline=d, days_before=due[d.pk], sent_at=now) for d in deadlines]
+    )
+    # One object per person, their roles read once for the batch (kept on the object).
+    people: dict[int, object] = {}
+    staff = {
+        deadline.pk: [people.setdefault(p.pk, p) for p in staff_recipients(deadline)]
+        for deadline in deadlines
+    }
+    roles_of_all(people.values())
+    cooperative = _cooperative_recipients_of(deadlines, besides=staff)
+    reminded, mails = [], []
+    for deadline in deadlines:
+        days_before, case = due[deadline.pk], deadline.case
+        reached = [p for p in (*staff[deadline.pk], *cooperative[deadline.pk]) if p.email]
+        reminded.append(
+            events.deadline_reminded(
+                case, deadline=deadline, days_before=days_before, recipients=len(reached), at=now
+            )
+        )
+        key = f"{deadline.pk}:{deadline.due_on.isoformat()}:{days_before}"
+        context = {"deadline": deadline, "days_left": (deadline.due_on - today).days}
+        context["today"] = today
+        mails.append(
             notifications.Mail(
                 case=case,
-                recipients=staff,
+                recipients=staff[deadline.pk],
                 kind="deadline_reminder",
                 dedupe=f"deadline_reminder:{key}",
                 context=context,
-            ),
+            )
+        )
+        mails.append(
             notifications.Mail(
                 case=case,
-                recipients=cooperative,
+                recipients=cooperative[deadline.pk],
                 kind="deadline_reminder_cooperative",
                 dedupe=f"deadline_reminder_cooperative:{key}",
                 context=context,
-            ),
-        ]
-    )
-    return True
+            )
+        )
+    events.record_all(reminded)
+    notifications.notify_all(mails)
+    return len(deadlines)
 
 
 @transaction.atomic

@@ -302,14 +302,16 @@ def notify_document(*, attachment, from_staff: bool) -> None:
 def _cooperative_side(case: Case) -> list:
     """The requester, the participants and the cooperative's people who wrote a public message
     on the case (of whom `notify_all` keeps those who still see it)."""
-    wrote = Q(
-        case_messages__case=case,
-        case_messages__internal=False,
-        memberships__cooperative_id=case.cooperative_id,
-    )
-    follows = Q(participations__case=case)
+    # Ids from the case's own rows (its messages and participants, by their case index): joined
+    # to every user instead, the ORs read every message of every case.
+    wrote = Message.objects.filter(
+        case=case, internal=False, author__memberships__cooperative_id=case.cooperative_id
+    ).values("author_id")
+    follows = CaseParticipant.objects.filter(case=case).values("user_id")
     return list(
-        get_user_model().objects.filter(Q(pk=case.requester_id) | wrote | follows).distinct()
+        get_user_model().objects.filter(
+            Q(pk=case.requester_id) | Q(pk__in=wrote) | Q(pk__in=follows)
+        )
     )
 
 

@@ -66,12 +66,18 @@ def participants_prefetch() -> Prefetch:
     )
 
 
+# The cases' search documents (migration 0018's triggers keep them).
+SEARCH_DOCUMENTS = ("search_public", "search_staff")
+
+
 def with_list_relations(cases: QuerySet[Case]) -> QuerySet[Case]:
     """A list's cases with what each row shows, its actions included (`plan_in_force`)."""
     return (
         cases.select_related(*LIST_JOINED)
         .prefetch_related(*LIST_PREFETCHED, participants_prefetch())
         .annotate(plan_in_force=plan_in_force_today())
+        # The search documents are searched in the database, never shown: not read back.
+        .defer(*SEARCH_DOCUMENTS)
     )
 
 

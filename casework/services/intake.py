@@ -68,7 +68,9 @@ def triage_decide(
     return (area.default_priority or None), None
 
 
-@transaction.atomic
+# Without a savepoint of its own: its one caller, `workflows.process.case_open`, holds one around
+# it and the process's start (two round trips fewer per intake).
+@transaction.atomic(savepoint=False)
 def case_open(
     *,
     requester,

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-from casework import reports, services
+from casework import reports
 from casework.errors import CaseError, ForbiddenError
 from casework.models import (
     Case,
@@ -171,7 +171,7 @@ def test_a_members_own_case_comes_by_the_portal_unless_said(process_setup, membe
 
 def test_an_unknown_channel_is_refused_for_a_member_too(process_setup, member, cooperative):
     with pytest.raises(CaseError) as refused:
-        services.case_open(
+        process.case_open(
             requester=member,
             cooperative=cooperative,
             area=process_setup,
