@@ -159,21 +159,29 @@ class Scope:
 def scoped_cases(user, scope: Scope | None = None) -> QuerySet[Case]:
     """The cases a supervisor watches: every case, or those of the areas they supervise;
     narrowed to the scope's area, office (of the cooperative) and assignee."""
+    condition = scope_condition(user, scope)
+    return Case.objects.none() if condition is None else Case.objects.filter(condition)
+
+
+def scope_condition(user, scope: Scope | None = None, *, case: str = "") -> Q | None:
+    """`scoped_cases` as a condition on the case that `case` (a path like `"case__"`) leads
+    to, so rows of another table (ratings) are filtered by joining their case rather than by
+    collecting every id of the federation; None: the user watches no case."""
     roles = roles_of(user)
-    if roles.supervises_all:
-        cases = Case.objects.all()
-    elif roles.is_supervisor and roles.supervised_area_ids:
-        cases = Case.objects.filter(area_id__in=roles.supervised_area_ids)
-    else:
-        return Case.objects.none()
+    condition = Q()
+    if not roles.supervises_all:
+        if not (roles.is_supervisor and roles.supervised_area_ids):
+            return None
+        condition &= Q(**{f"{case}area_id__in": roles.supervised_area_ids})
     if scope is not None:
-        if scope.area_id is not None:
-            cases = cases.filter(area_id=scope.area_id)
-        if scope.office_id is not None:
-            cases = cases.filter(cooperative__office_id=scope.office_id)
-        if scope.assignee_id is not None:
-            cases = cases.filter(assignee_id=scope.assignee_id)
-    return cases
+        for field, value in (
+            ("area_id", scope.area_id),
+            ("cooperative__office_id", scope.office_id),
+            ("assignee_id", scope.assignee_id),
+        ):
+            if value is not None:
+                condition &= Q(**{f"{case}{field}": value})
+    return condition
 
 
 def scoped_areas(user) -> QuerySet[PracticeArea]:
@@ -338,21 +346,26 @@ def consultant_load(user, *, today: date | None = None, scope: Scope | None = No
                 practicearea_id__in=roles.supervised_area_ids
             ).values("consultant_id")
         )
-        area_filter = Q(user__assigned_cases__area_id__in=roles.supervised_area_ids)
-    active = Q(user__assigned_cases__status__in=CaseStatus.ACTIVE) & area_filter
+        area_filter = Q(area_id__in=roles.supervised_area_ids)
+    # The SLA trouble of the open cases, counted apart and grouped by assignee (through the open
+    # cases' index): joined to each consultant's cases, it read every case ever assigned.
+    trouble: dict[tuple[int, str], int] = {}
+    for assignee_id, state, n in (
+        Case.objects.filter(
+            area_filter,
+            status__in=CaseStatus.ACTIVE,
+            assignee__isnull=False,
+            sla_state__in=[SlaState.AT_RISK, SlaState.BREACHED],
+        )
+        .values("assignee_id", "sla_state")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "sla_state", "n")
+        .order_by()
+    ):
+        trouble[(assignee_id, state)] = n
     consultants = (
         consultants.select_related("user", "office")
         .prefetch_related("areas")
-        .annotate(
-            at_risk=Count(
-                "user__assigned_cases",
-                filter=active & Q(user__assigned_cases__sla_state=SlaState.AT_RISK),
-            ),
-            breached=Count(
-                "user__assigned_cases",
-                filter=active & Q(user__assigned_cases__sla_state=SlaState.BREACHED),
-            ),
-        )
         .order_by("-active_cases", "user__username")
     )
     return [
@@ -372,8 +385,8 @@ def consultant_load(user, *, today: date | None = None, scope: Scope | None = No
             "meter_high": max(c.capacity - 0.5, 0.5),
             "absent": c.is_absent_on(today),
             "absent_until": c.absent_until,
-            "at_risk": c.at_risk,
-            "breached": c.breached,
+            "at_risk": trouble.get((c.user_id, SlaState.AT_RISK), 0),
+            "breached": trouble.get((c.user_id, SlaState.BREACHED), 0),
         }
         for c in consultants
     ]
@@ -510,8 +523,15 @@ def low_ratings(
     and case (at most `limit`, with the total)."""
     scope = scope or Scope()
     start, end = _period_instants(scope, today or timezone.localdate())
-    ratings = ratings_of(scoped_cases(user, scope)).filter(
-        score__lte=LOW_RATING, created_at__gte=start, created_at__lt=end
+    # The period's ratings, newest first through their date's index, each joined to its case
+    # for the scope (collecting the case ids of a whole federation first took seconds).
+    condition = scope_condition(user, scope, case="case__")
+    ratings = (
+        Rating.objects.none()
+        if condition is None
+        else Rating.objects.filter(
+            condition, score__lte=LOW_RATING, created_at__gte=start, created_at__lt=end
+        )
     )
     rows = list(
         ratings.select_related("case__cooperative", "case__assignee", "case__area").order_by(

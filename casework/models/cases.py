@@ -481,6 +481,8 @@ class Rating(models.Model):
                 violation_error_message=_("The score must be from 1 to 5."),
             ),
         ]
+        # The dashboard's low ratings of a period, newest first.
+        indexes = [models.Index(fields=["created_at"], name="rating_created")]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.score}/5"
