@@ -244,9 +244,7 @@ def product_view(url: str) -> dict:
     seen["confidential"] = confidential
 
     # --- The largest cooperative: its legal representative and one of its plain members -----
-    with_members = Membership.objects.filter(role=Membership.Role.MEMBER).values(
-        "cooperative_id"
-    )
+    with_members = Membership.objects.filter(role=Membership.Role.MEMBER).values("cooperative_id")
     largest = (
         Case.objects.filter(cooperative_id__in=with_members)
         .values_list("cooperative", flat=True)
