@@ -1,6 +1,8 @@
 """What the management commands share about their arguments: the error of a bad one, an office."""
 
-from django.core.management.base import CommandError
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from casework.models import Office
@@ -11,6 +13,27 @@ BAD_ARGUMENTS = 2
 
 def bad_argument(message: str) -> CommandError:
     return CommandError(message, returncode=BAD_ARGUMENTS)
+
+
+class OneLineErrorsCommand(BaseCommand):
+    """A command whose bad arguments end in one line and exit code 2, from the shell as from
+    `call_command` (a CommandError): argparse would print its usage and exit before Django
+    handles the error. The line names `manage.py <command> --help`."""
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        # argparse needs a real string, not a lazy translation.
+        self.help = str(self.help)
+        self._subcommand = subcommand
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.error = self._bad_arguments
+        return parser
+
+    def _bad_arguments(self, message: str):
+        error = bad_argument(f"{message} (manage.py {self._subcommand} --help)")
+        if not getattr(self, "_called_from_command_line", False):
+            raise error
+        self.stderr.write(f"CommandError: {error}")
+        sys.exit(error.returncode)
 
 
 def office_by_code(code: str) -> Office:

@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-import sys
-
-from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from casework.management.arguments import bad_argument
+from casework.management.arguments import OneLineErrorsCommand, bad_argument
 from casework.models import RecurringObligation
 from casework.services import obligations
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = gettext_lazy(
         "Generate each cooperative's deadlines of the recurring obligations for the next twelve "
         "months and open the cases due now (as beat does every night). Running it again creates "
         "nothing new. --dry-run counts what it would do and writes nothing."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse needs a real string, not a lazy translation.
-        self.help = str(self.help)
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # argparse prints its usage and exits before Django handles a CommandError: a bad
-        # argument ends in one line and exit code 2 either way.
-        parser.error = self._bad_arguments
-        return parser
-
-    def _bad_arguments(self, message: str):
-        error = bad_argument(f"{message} (manage.py generate_obligations --help)")
-        if not getattr(self, "_called_from_command_line", False):
-            raise error
-        self.stderr.write(f"CommandError: {error}")
-        sys.exit(error.returncode)
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import sys
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from casework.errors import CaseError
-from casework.management.arguments import bad_argument
+from casework.management.arguments import OneLineErrorsCommand, bad_argument
 from casework.models import Cooperative
 from casework.services.cooperatives import COMMAND_LINE, merge_cooperatives
 from casework.validators import normalise_tax_code
 
 
-class Command(BaseCommand):
+class Command(OneLineErrorsCommand):
     help = gettext_lazy(
         "Merge a cooperative into another (fusione per incorporazione), both by tax code: its "
         "cases, deadlines, people, pending invitations, service plans and incoming e-mails move "
         "to the absorbing one; it stays, ceased. --dry-run prints what would move and writes "
         "nothing."
     )
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        # argparse needs a real string, not a lazy translation.
-        self.help = str(self.help)
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # argparse prints its usage and exits before Django handles a CommandError: a bad
-        # argument ends in one line and exit code 2 either way.
-        parser.error = self._bad_arguments
-        return parser
-
-    def _bad_arguments(self, message: str):
-        error = bad_argument(f"{message} (manage.py merge_cooperatives --help)")
-        if not getattr(self, "_called_from_command_line", False):
-            raise error
-        self.stderr.write(f"CommandError: {error}")
-        sys.exit(error.returncode)
 
     def add_arguments(self, parser):
         parser.add_argument(
