@@ -6,6 +6,8 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 SIZE ?= 100000
+# `make test` runs the suite in this many processes (pytest-xdist), each on its own test database.
+TEST_WORKERS ?= 2
 
 .PHONY: install env run serve messages test test-fast lint format bench drills browsers dovecot clean
 
@@ -46,7 +48,7 @@ run: env install messages
 
 test: export DATABASE_URL = $(TEST_DATABASE_URL)
 test: install messages browsers dovecot
-	$(BIN)/python -m pytest -m "not slow" --create-db -q --durations=25 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" --create-db -q -n $(TEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium: Playwright's own browser download does not work here.
 browsers:
