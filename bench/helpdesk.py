@@ -188,7 +188,7 @@ def summary_line(result: dict) -> str:
     )
 
 
-def side_by_side(*, tickets: int = 10000, runs: int = 60, warmup: int = 10):
+def side_by_side(*, tickets: int = 10000, runs: int = 200, warmup: int = 30):
     """bench/run.py's `helpdesk` group: this script run beside Sportello's intake, as a Result
     whose figure is django-helpdesk's creates per second (information: the intake's target is
     measured against it)."""

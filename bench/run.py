@@ -231,7 +231,7 @@ def main(argv=None) -> int:
         action="store_true",
         help="replace only the scenarios measured now in the existing results (after a fix)",
     )
-    parser.add_argument("--intake-cases", type=int, default=60)
+    parser.add_argument("--intake-cases", type=int, default=200)
     parser.add_argument("--mail-messages", type=int, default=60, help="messages per mail round")
     parser.add_argument("--mail-rounds", type=int, default=3, help="timed rounds of mail intake")
     parser.add_argument(
@@ -477,7 +477,7 @@ def main(argv=None) -> int:
     if "intake" in groups:
         attempt(
             "intake",
-            lambda: scenarios.intake(cast, floors, count=args.intake_cases, warmup=5),
+            lambda: scenarios.intake(cast, floors, count=args.intake_cases, warmup=20),
         )
     if "helpdesk" in groups:
         from bench import helpdesk

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
@@ -96,9 +98,19 @@ class RoutingDecision:
     consultant_id: int | None
     reason_code: str
     explanation: str  # plain English and stable, for logs and events; the UI uses reason_text()
-    considered: tuple[tuple[int, str], ...]  # (consultant_id, rank or exclusion), winner first
     # JSON-safe values (dates as ISO strings) so the whole mapping can go into a CaseEvent.
     reason_params: dict[str, Any] = field(default_factory=dict, hash=False)
+    # Writes `considered` when it is asked for (an audit, a test): an area has hundreds of
+    # consultants, and ranking and describing every one of them at each intake cost more than
+    # the decision, which needs only the first two.
+    _considered: Callable[[], tuple[tuple[int, str], ...]] = field(
+        default=tuple, repr=False, compare=False, hash=False
+    )
+
+    @cached_property
+    def considered(self) -> tuple[tuple[int, str], ...]:
+        """(consultant_id, rank or exclusion) of every candidate, the winner first."""
+        return self._considered()
 
     @property
     def is_routed(self) -> bool:
@@ -299,7 +311,8 @@ def choose_consultant(request: RoutingRequest, candidates: Iterable[Candidate]) 
     def rank_key(candidate: Candidate) -> tuple:
         return _rank_key(candidate, request)
 
-    available.sort(key=rank_key)
+    # The first two decide and explain; the full ranking waits for `considered`.
+    leaders = heapq.nsmallest(2, available, key=rank_key)
     excluded.sort(
         key=lambda pair: (_STAGES.index(pair[1]), pair[0].username, pair[0].consultant_id)
     )
@@ -313,12 +326,17 @@ def choose_consultant(request: RoutingRequest, candidates: Iterable[Candidate]) 
         "available": len(available),
         **{stage.value: counts[stage] for stage in _STAGES},
     }
-    considered = tuple(
-        (c.consultant_id, f"rank {rank} of {len(available)}: {_merits(c, request)}")
-        for rank, c in enumerate(available, start=1)
-    ) + tuple(
-        (c.consultant_id, f"excluded: {_exclusion_detail(c, why, request)}") for c, why in excluded
-    )
+
+    def considered() -> tuple[tuple[int, str], ...]:
+        ranked = sorted(available, key=rank_key)
+        return tuple(
+            (c.consultant_id, f"rank {rank} of {len(ranked)}: {_merits(c, request)}")
+            for rank, c in enumerate(ranked, start=1)
+        ) + tuple(
+            (c.consultant_id, f"excluded: {_exclusion_detail(c, why, request)}")
+            for c, why in excluded
+        )
+
     excluded_summary = _excluded_summary(excluded, request)
 
     if not available:
@@ -327,11 +345,11 @@ def choose_consultant(request: RoutingRequest, candidates: Iterable[Candidate]) 
             consultant_id=None,
             reason_code=reason,
             explanation=_sentences(headline, excluded_summary, "Assign manually."),
-            considered=considered,
+            _considered=considered,
             reason_params=params,
         )
 
-    winner = available[0]
+    winner = leaders[0]
     explanation = f"Routed to {winner.username}: {_merits(winner, request)}."
     params.update(
         username=winner.username,
@@ -343,8 +361,8 @@ def choose_consultant(request: RoutingRequest, candidates: Iterable[Candidate]) 
         runner_up=None,
         decided_by=None,
     )
-    if len(available) > 1:
-        runner_up = available[1]
+    if len(leaders) > 1:
+        runner_up = leaders[1]
         criterion = _deciding_criterion(rank_key(winner), rank_key(runner_up))
         params.update(runner_up=runner_up.username, decided_by=criterion)
         explanation += f" Ahead of {runner_up.username} on {criterion}."
@@ -354,7 +372,7 @@ def choose_consultant(request: RoutingRequest, candidates: Iterable[Candidate]) 
         consultant_id=winner.consultant_id,
         reason_code=RoutingReason.ROUTED,
         explanation=_sentences(explanation, excluded_summary),
-        considered=considered,
+        _considered=considered,
         reason_params=params,
     )
 
@@ -453,7 +471,6 @@ def reason_text_from_event(after: dict, people: dict[str, str] | None = None) ->
         consultant_id=after.get("consultant_id"),
         reason_code=after["reason"],
         explanation="",
-        considered=(),
         reason_params=after["reason_params"],
     )
     try:

@@ -112,11 +112,34 @@ def _run_handle(case: Case, node) -> None:
 # --- Intake and triage ---------------------------------------------------------------------
 
 
+@contextmanager
+def _without_savepoints():
+    """Nested atomic blocks inside, viewflow's own, take no savepoint (two round trips each).
+
+    For a step whose every failure must undo the whole transaction anyway: an error inside
+    marks the enclosing transaction for rollback instead of rolling back to a savepoint.
+    Django's atomic blocks ask the connection whether a savepoint may be taken (the private
+    `_savepoint_allowed`, a per-thread connection's own attribute here, restored on leaving).
+    """
+    connection = transaction.get_connection()
+    connection._savepoint_allowed = lambda: False
+    try:
+        yield
+    finally:
+        del connection._savepoint_allowed
+
+
 @transaction.atomic
 def case_open(**kwargs) -> Case:
-    """Intake (triaged and routed when the rules allow), then the process starts from it."""
+    """Intake (triaged and routed when the rules allow), then the process starts from it.
+
+    The start's three savepoints (its activation, its lock, the gateway after it) would guard
+    nothing: the process row is new, so no other transaction can hold its lock, and a failed
+    start must not leave the case it was started for.
+    """
     case = services.case_open(**kwargs)
-    CaseFlow.start.run(case=case)
+    with _without_savepoints():
+        CaseFlow.start.run(case=case)
     return case
 
 

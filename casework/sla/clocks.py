@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db.models import Case as Cases
-from django.db.models import DateTimeField, F, Q, When
+from django.db.models import DateTimeField, F, Q, Subquery, When
 from django.utils import timezone
 
 from casework.models import (
@@ -66,13 +66,22 @@ def calendar_spec_for_office(office_id: int) -> sla.CalendarSpec:
     )
 
 
-def calendar_for_office(office_id: int) -> sla.BusinessCalendar:
-    """The office's calendar, rebuilt only when its row says it changed (one small query)."""
-    stamp = (
-        BusinessCalendar.objects.filter(office_id=office_id)
-        .values_list("updated_at", flat=True)
-        .first()
+def _calendar_stamp(office_id: int):
+    """When the office's calendar was last edited, as a query (None without a calendar)."""
+    return (
+        BusinessCalendar.objects.filter(office_id=office_id).order_by("id").values("updated_at")[:1]
     )
+
+
+# `calendar_for_office`'s stamp not read yet (None is an office without a calendar).
+_UNREAD = object()
+
+
+def calendar_for_office(office_id: int, *, stamp=_UNREAD) -> sla.BusinessCalendar:
+    """The office's calendar, rebuilt only when its row says it changed (one small query, none
+    when the caller read the `stamp` with something else)."""
+    if stamp is _UNREAD:
+        stamp = _calendar_stamp(office_id).values_list("updated_at", flat=True).first()
     cached = _calendars.get(office_id)
     if cached is not None and cached[0] == stamp:
         return cached[1]
@@ -138,13 +147,22 @@ def _consume(case: Case, until: datetime, calendar: sla.BusinessCalendar) -> Non
 
 
 def start(case: Case, *, at: datetime) -> None:
-    """Start both clocks at intake."""
-    case.sla_policy = policy_for(case)
+    """Start both clocks at intake: the policy and whether the office's calendar changed are
+    one query; without a policy there is nothing to schedule on the calendar."""
+    office_id = case.cooperative.office_id
+    policy = (
+        SlaPolicy.objects.filter(area_id=case.area_id, priority=case.priority)
+        .annotate(calendar_stamp=Subquery(_calendar_stamp(office_id)))
+        .order_by("pk")
+        .first()
+    )
+    case.sla_policy = policy
     case.first_response_elapsed_seconds = 0
     case.resolution_elapsed_seconds = 0
     case.clock_running_since = at
     case.sla_paused_at = None
-    _schedule(case, calendar_for_case(case))
+    if policy is not None:
+        _schedule(case, calendar_for_office(office_id, stamp=policy.calendar_stamp))
     refresh_state(case, now=at)
 
 

@@ -590,9 +590,7 @@ def test_reason_text_covers_every_reason(english_texts, candidates, specialty, e
 
 
 def test_reason_text_tolerates_an_unknown_code(english_texts):
-    decision = RoutingDecision(
-        consultant_id=None, reason_code="something_new", explanation="", considered=()
-    )
+    decision = RoutingDecision(consultant_id=None, reason_code="something_new", explanation="")
 
     assert reason_text(decision) == (
         "No consultant could be chosen automatically. Assign the case manually."

@@ -38,3 +38,38 @@ def test_member_to_confirmation(process_setup, member, cooperative, consultant, 
     assert kinds[:3] == ["opened", "triaged", "routed"]
     assert "confirmed" in kinds
     assert not Task.objects.filter(process=case.process, status__in=["NEW", "ASSIGNED"]).exists()
+
+
+def test_a_process_start_that_fails_leaves_no_case_and_the_next_intake_works(
+    process_setup, member, cooperative, consultant
+):
+    """The start takes no savepoints of its own: its failure still undoes the whole intake."""
+    from viewflow.workflow.signals import flow_started
+
+    from casework.models import Case, Notification
+
+    def refuse(**_kwargs):
+        raise RuntimeError("the start failed")
+
+    opening = {
+        "requester": member,
+        "cooperative": cooperative,
+        "area": process_setup,
+        "subject": "Statuto",
+        "description": "Modifica",
+    }
+    flow_started.connect(refuse, sender=CaseFlow, dispatch_uid="refuse-start")
+    try:
+        with pytest.raises(RuntimeError, match="the start failed"):
+            process.case_open(**opening)
+    finally:
+        flow_started.disconnect(dispatch_uid="refuse-start", sender=CaseFlow)
+
+    assert not Case.objects.exists()
+    assert not Notification.objects.exists()
+    assert not Task.objects.exists()
+    consultant.consultant.refresh_from_db()
+    assert consultant.consultant.active_cases == 0  # the routing's load counter went back too
+    case = process.case_open(**opening)
+    assert case.reference.endswith("-000001")  # the failed intake's number was given back
+    assert process.active_task(case, CaseFlow.work).owner == consultant
