@@ -40,8 +40,9 @@ from .models import (
     Rating,
     SlaState,
 )
+from .models.cases import due_that_matters
 from .roles import roles_of
-from .sla.clocks import clock_that_matters, due_that_matters
+from .sla.clocks import clock_that_matters
 
 S = CaseStatus
 WATCH_LIMIT = 10

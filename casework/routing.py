@@ -6,10 +6,10 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from typing import Any
 
 __all__ = [

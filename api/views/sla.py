@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from casework import reports
 from casework.models import Case, Cooperative
+from casework.models.cases import due_that_matters
 from casework.selectors import (
     cases_visible_to,
     staff_cases_of,
@@ -20,7 +21,6 @@ from casework.selectors import (
     with_read_state,
     with_staff_counts,
 )
-from casework.sla.clocks import due_that_matters
 
 from ..filters import SlaCaseFilter
 from ..permissions import IsFederationStaff

@@ -39,6 +39,24 @@ def sla_watched(clock: str, mark: str) -> Q:
     return Q(**condition)
 
 
+def due_that_matters() -> models.Case:
+    """The due instant of the clock a case's SLA is about (`sla.clocks.clock_that_matters`): the
+    first response's while it is pending or if it came late, else the resolution's. Lists
+    order by it; the index `case_open_due` holds it for the open cases of each area."""
+    return models.Case(
+        models.When(
+            Q(first_response_due_at__isnull=False)
+            & (
+                Q(first_response_at__isnull=True)
+                | Q(first_response_at__gt=models.F("first_response_due_at"))
+            ),
+            then=models.F("first_response_due_at"),
+        ),
+        default=models.F("resolution_due_at"),
+        output_field=models.DateTimeField(),
+    )
+
+
 class CaseQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=CaseStatus.OPEN)
@@ -254,6 +272,16 @@ class Case(models.Model):
             models.Index(
                 fields=["area", "sla_state", "status", "cooperative", "id"],
                 name="case_open_summary",
+                condition=Q(status__in=CaseStatus.OPEN),
+            ),
+            # The staff list of an area's open cases, most urgent first (sort=due): read in
+            # order and stopped at the page, not every open case sorted (50 → 1 ms for 16,000
+            # cases at a million, bench/results.md).
+            models.Index(
+                models.F("area"),
+                due_that_matters(),
+                models.F("id"),
+                name="case_open_due",
                 condition=Q(status__in=CaseStatus.OPEN),
             ),
             models.Index(

@@ -245,3 +245,49 @@ def test_a_stored_view_with_values_of_the_wrong_shape_still_opens(client, consul
 
     assert response.status_code == 200
     assert "Priority: 1, None" in response.content.decode()
+
+
+def test_a_colleagues_shared_view_is_offered_in_one_select_opens_and_can_become_the_default(
+    client, consultant, area, assigned_case, queued_case, colleague
+):
+    # (The cases first: with the colleague in the area, routing could give them one.)
+    shared = SavedView.objects.create(
+        owner=colleague,
+        name="Da assegnare",
+        filters={"status": ["unassigned"]},
+        shared_with_area=area,
+    )
+    client.force_login(consultant)
+
+    page = client.get(URL).content.decode()
+    # Offered as an option of the shared views' select, not as a list entry with its forms.
+    assert re.search(
+        rf'<option value="{shared.pk}">Da assegnare \([^)]+, by [^)]+\)</option>', page
+    )
+    assert ">Delete<" not in page
+
+    opened = client.get(URL, {"view": shared.pk})
+    assert references(opened) == [queued_case.reference]
+    assert f'<option value="{shared.pk}" selected>' in opened.content.decode()
+    assert "Make “Da assegnare” my default" in opened.content.decode()
+
+    response = client.post(DEFAULT, {"view": shared.pk, "next": URL})
+    assert response.status_code == 302
+    default = client.get(URL)
+    assert references(default) == [queued_case.reference]
+    assert "Your default: Da assegnare" in default.content.decode()
+    assert "Make “Da assegnare” my default" not in default.content.decode()
+
+
+def test_a_view_shared_with_an_area_one_is_not_in_is_neither_offered_nor_opened(
+    client, consultant, colleague, assigned_case
+):
+    other_area = factories.AreaFactory(code="fiscal", reference_prefix="FIS")
+    hidden = SavedView.objects.create(owner=colleague, name="Altrui", shared_with_area=other_area)
+    client.force_login(consultant)
+
+    assert "Altrui" not in client.get(URL).content.decode()
+    opened = client.get(URL, {"view": hidden.pk})
+    assert "This saved view no longer exists, or is not shared with you." in (
+        opened.content.decode()
+    )
