@@ -270,8 +270,7 @@ def _remind_all(due: dict[int, int], *, now: datetime) -> int:
             )
         )
         key = f"{deadline.pk}:{deadline.due_on.isoformat()}:{days_before}"
-        context = {"deadline": deadline, "days_left": (deadline.due_on - today).days}
-        context["today"] = today
+        context = reminder_context(deadline, days_left=(deadline.due_on - today).days)
         mails.append(
             notifications.Mail(
                 case=case,
@@ -293,6 +292,36 @@ def _remind_all(due: dict[int, int], *, now: datetime) -> int:
     events.record_all(reminded)
     notifications.notify_all(mails)
     return len(deadlines)
+
+
+def reminder_context(deadline: Deadline, *, days_left: int) -> dict:
+    """What a reminder's e-mail says of its deadline, as the sweep saw it, JSON-safe: the
+    outbox writes the e-mail from it when it sends it (`mail.REMINDER_KINDS`)."""
+    return {
+        "deadline": {
+            "title": deadline.title,
+            "kind": deadline.kind,
+            "note": deadline.note,
+            "shared": deadline.shared,
+            "due_on": deadline.due_on.isoformat(),
+            "trigger_date": deadline.trigger_date.isoformat(),
+        },
+        "days_left": days_left,
+    }
+
+
+def reminder_template_context(stored: dict) -> dict:
+    """The templates' context of a reminder's e-mail from its row's `reminder_context`."""
+    words = stored["deadline"]
+    deadline = Deadline(
+        title=words["title"],
+        kind=words["kind"],
+        note=words["note"],
+        shared=words["shared"],
+        due_on=date.fromisoformat(words["due_on"]),
+        trigger_date=date.fromisoformat(words["trigger_date"]),
+    )
+    return {"deadline": deadline, "days_left": stored["days_left"]}
 
 
 @transaction.atomic

@@ -19,6 +19,12 @@ from .models import Case, Notification, UserProfile
 # to the message in the same transaction are listed. Every other kind (status changes, requests
 # for information, resolutions, SLA alerts) is sent at once, whatever the person chose.
 MESSAGE_KINDS = frozenset({"message_from_staff", "message_from_cooperative", "mention"})
+# A deadline's reminders: written at delivery too, from what the sweep saw of the deadline (the
+# row's `context`, `casework.deadline_reminders.reminder_context`): a sweep that reminds of
+# two thousand deadlines renders none of their e-mails while it holds their rows' locks.
+REMINDER_KINDS = frozenset({"deadline_reminder", "deadline_reminder_cooperative"})
+# Every kind whose subject and body the outbox writes when it sends the e-mail.
+WRITTEN_AT_DELIVERY = MESSAGE_KINDS | REMINDER_KINDS
 # The e-mails that carry a single-use secret (an invitation's link, a password reset's): the
 # outbox forgets their text once the mail server took it, so the database keeps no working link
 # (an invitation stores only its link's SHA-256; `casework.services.invitations`).

@@ -15,7 +15,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
-from .mail import MESSAGE_KINDS, latest_message_ids, new_message_id, preferences_of, render
+from .mail import (
+    MESSAGE_KINDS,
+    REMINDER_KINDS,
+    WRITTEN_AT_DELIVERY,
+    latest_message_ids,
+    new_message_id,
+    preferences_of,
+    render,
+)
 from .models import (
     Case,
     CaseParticipant,
@@ -116,14 +124,15 @@ def notify_all(mails: Iterable[Mail], *, opening: bool = False) -> None:
     by_pec = _pec_mailboxes(addressed)
     rows = []
     for mail, users in addressed:
-        deferred = mail.kind in MESSAGE_KINDS
+        deferred = mail.kind in WRITTEN_AT_DELIVERY
         for user in sorted(users, key=lambda u: u.pk):
             language, choice = preferences[user.pk]
-            # The e-mails about a message are written at delivery (`casework.outbox`).
+            # The e-mails about a message, and the reminders, are written at delivery
+            # (`casework.outbox`), the reminders from their JSON `context`.
             subject, body = ("", "") if deferred else _words(mail, user, language)
             header_id = new_message_id(mail.case)
             thread = (mail.case.pk, user.pk)
-            held = deferred and choice == UserProfile.Notify.DIGEST
+            held = mail.kind in MESSAGE_KINDS and choice == UserProfile.Notify.DIGEST
             rows.append(
                 Notification(
                     case=mail.case,
@@ -133,6 +142,7 @@ def notify_all(mails: Iterable[Mail], *, opening: bool = False) -> None:
                     kind=mail.kind,
                     subject=subject,
                     body=body,
+                    context=mail.context if mail.kind in REMINDER_KINDS else {},
                     dedupe_key=f"{mail.dedupe}:{user.pk}"[:200],
                     header_message_id=header_id,
                     in_reply_to="" if held else previous.get(thread, ""),

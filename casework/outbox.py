@@ -17,9 +17,11 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from . import presenters
+from .deadline_reminders import reminder_template_context
 from .inbound.classify import OWN_HEADER
 from .mail import (
     MESSAGE_KINDS,
+    REMINDER_KINDS,
     SECRET_KINDS,
     case_thread_id,
     delivery_message_id,
@@ -297,7 +299,8 @@ def _text_of(row: Notification, *, language: str | None = None) -> tuple[str, st
     """The e-mail of a row written at delivery, in the reader's language.
 
     An e-mail about a message shows the message as it stands after its transaction committed,
-    with its public documents; an SLA transition's, the clock and its due instant.
+    with its public documents; a deadline's reminder, the deadline as the sweep saw it; an SLA
+    transition's, the clock and its due instant.
     """
     if row.kind in MESSAGE_KINDS:
         message = row.message
@@ -305,6 +308,8 @@ def _text_of(row: Notification, *, language: str | None = None) -> tuple[str, st
             "message": message,
             "attachments": getattr(message, "public_attachments", []) if message else [],
         }
+    elif row.kind in REMINDER_KINDS:
+        context = reminder_template_context(row.context)
     else:
         clock = row.context.get("clock", "resolution")
         context = {

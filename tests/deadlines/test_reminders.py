@@ -27,6 +27,7 @@ from casework.models import (
     Notification,
     UserProfile,
 )
+from casework.outbox import deliver_pending
 from casework.services import deadlines as services
 from casework.tasks import sweep_deadlines
 from tests import factories
@@ -46,6 +47,9 @@ def sweep(when):
 
 
 def mails(kind="deadline_reminder"):
+    """The e-mails of `kind` as they went out: the outbox writes a reminder's words when it
+    sends it (from what the sweep saw of the deadline)."""
+    deliver_pending()
     return list(Notification.objects.filter(kind=kind).order_by("id"))
 
 
@@ -106,6 +110,25 @@ def test_the_reminder_says_the_date_in_the_readers_language(add_deadline, consul
     assert "falls due on 31 March 2026" in mail.body
     assert "That is in 7 days." in mail.body
     assert f"/work/cases/{deadline.case_id}/" in mail.body
+
+
+def test_the_sweep_writes_no_text_the_outbox_writes_it_when_it_sends(add_deadline, consultant):
+    """A sweep of thousands of reminders renders none while it holds their deadlines' locks."""
+    UserProfile.objects.create(user=consultant, language="en")
+    add_deadline(title="Appeal against the assessment", note="Bring the F24 receipts")
+
+    sweep(rome(3, 24, 9))
+
+    (queued,) = Notification.objects.filter(kind="deadline_reminder")
+    assert (queued.status, queued.subject, queued.body) == ("pending", "", "")
+    assert queued.context["deadline"]["title"] == "Appeal against the assessment"
+    assert queued.context["days_left"] == 7
+    (sent,) = mails()
+    assert sent.status == "sent"
+    assert "Appeal against the assessment" in sent.subject
+    assert "That is in 7 days." in sent.body and "Bring the F24 receipts" in sent.body
+    # The kind in the reader's words, from the stored code.
+    assert "Kind: Tax term; counted from 1 March 2026." in sent.body
 
 
 def test_the_italian_reader_gets_it_in_italian(add_deadline, consultant):
