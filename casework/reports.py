@@ -202,13 +202,17 @@ def _local_day_start(day: date) -> datetime:
 def open_case_counts(user, scope: Scope | None = None) -> dict[str, int]:
     """Open cases by SLA state, plus the two queues that wait on a supervisor (one query, of
     the open cases only: the index of them, not every case ever opened)."""
-    return scoped_cases(user, scope).filter(OPEN).aggregate(
-        open=Count("id", filter=OPEN),
-        unassigned=Count("id", filter=Q(status=S.UNASSIGNED)),
-        triage=Count("id", filter=Q(status=S.TRIAGE)),
-        waiting=Count("id", filter=Q(status=S.WAITING)),
-        resolved=Count("id", filter=Q(status=S.RESOLVED)),
-        **_sla_state_counts(within=OPEN),
+    return (
+        scoped_cases(user, scope)
+        .filter(OPEN)
+        .aggregate(
+            open=Count("id", filter=OPEN),
+            unassigned=Count("id", filter=Q(status=S.UNASSIGNED)),
+            triage=Count("id", filter=Q(status=S.TRIAGE)),
+            waiting=Count("id", filter=Q(status=S.WAITING)),
+            resolved=Count("id", filter=Q(status=S.RESOLVED)),
+            **_sla_state_counts(within=OPEN),
+        )
     )
 
 

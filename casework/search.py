@@ -133,10 +133,7 @@ def search_cases(
     scope = _internal_scope(user, staff=staff)
     if connections[cases.db].vendor != "postgresql":
         return _plain_match(cases, text, scope)
-    roles = roles_of(user)
-    # Whoever is not staff sees only their own cooperatives' cases: only those can be named.
-    named_among = None if roles.is_staff_role else roles.cooperative_ids
-    return _full_text(cases, text, scope, highlight=highlight, named_among=named_among)
+    return _full_text(cases, text, scope, highlight=highlight)
 
 
 def case_with_reference(cases: QuerySet[Case], query: str) -> Case | None:
@@ -193,9 +190,7 @@ def _where_internal(scope, then, default):
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 
-def _full_text(
-    cases: QuerySet[Case], text: str, scope, *, highlight: bool, named_among=None
-) -> QuerySet[Case]:
+def _full_text(cases: QuerySet[Case], text: str, scope, *, highlight: bool) -> QuerySet[Case]:
     words = SearchQuery(text, search_type="websearch", config=CONFIG)
     match = Q(search_public=words)
     if scope is _EVERY_CASE:
@@ -208,8 +203,7 @@ def _full_text(
     if REFERENCE_SHAPE.fullmatch(reference):
         exact.append((Q(reference=reference), REFERENCE_RANK))
     exact.extend(
-        (Q(cooperative_id=pk), rank)
-        for pk, rank in _matching_cooperatives(text, words, among=named_among).items()
+        (Q(cooperative_id=pk), rank) for pk, rank in _matching_cooperatives(text, words).items()
     )
     for condition, _rank in exact:
         match |= condition
@@ -244,15 +238,12 @@ def _id_among(ids: list[int]) -> RawSQL:
     return RawSQL(f'"{Case._meta.db_table}"."id" = ANY(%s)', (ids,), output_field=BooleanField())
 
 
-def _matching_cooperatives(text: str, words: SearchQuery, *, among=None) -> dict[int, float]:
+def _matching_cooperatives(text: str, words: SearchQuery) -> dict[int, float]:
     """Cooperatives the query names, by tax code (exact) or name (trigram): id -> rank added.
 
     Only when the query has words at all, so that a query of stop words finds nothing here
-    either. `among`: the only cooperatives the reader's cases can be of (a member's one or
-    two), compared with the query directly; None: all of them, through the trigram index.
+    either.
     """
-    if among is not None and not among:
-        return {}
     condition = Q()
     # How like the query a name is: the whole name, or its likest stretch of words ("Alfq" is
     # like "Cooperativa Alfa"); both served by the cooperative_name_trgm index.
@@ -266,17 +257,14 @@ def _matching_cooperatives(text: str, words: SearchQuery, *, among=None) -> dict
         likeness = Choose(When(tax_code=tax_code, then=Value(2.0)), default=likeness)
     if not condition:
         return {}
-    cooperatives = Cooperative.objects.filter(condition)
-    if among is not None:
-        cooperatives = cooperatives.filter(pk__in=among)
-    rows = (
-        cooperatives.alias(lexemes=Func(words, function="numnode", output_field=IntegerField()))
+    rows = _through_indexes(
+        Cooperative.objects.filter(condition)
+        .alias(lexemes=Func(words, function="numnode", output_field=IntegerField()))
         .filter(lexemes__gt=0)
         .annotate(likeness=likeness)
         .order_by("-likeness", "pk")
         .values_list("pk", "likeness")[:MATCHED_COOPERATIVES]
     )
-    rows = list(rows) if among is not None else _through_indexes(rows)
     likest = max((like for _pk, like in rows if like <= 1), default=0.0)
     ranks = {}
     for pk, like in rows:
