@@ -284,6 +284,25 @@ class Case(models.Model):
                 name="case_open_due",
                 condition=Q(status__in=CaseStatus.OPEN),
             ),
+            # The dashboard's and the reports' periods: the cases resolved, answered, closed or
+            # breached between two dates, each read from its own date's index with what the
+            # figures group by (a scan of every case ever opened each, 160-250 ms at a million).
+            # Partial: a new case has none of these dates, so an intake writes none of them.
+            *(
+                models.Index(
+                    fields=[field],
+                    include=["area", "cooperative", *extra],
+                    name=name,
+                    condition=Q(**{f"{field}__isnull": False}),
+                )
+                for field, name, extra in (
+                    ("resolved_at", "case_resolved_on", ["status", "outcome"]),
+                    ("first_response_at", "case_answered_on", ["first_response_elapsed_seconds"]),
+                    ("closed_at", "case_closed_on", []),
+                    ("first_response_breached_at", "case_fr_breached_on", []),
+                    ("resolution_breached_at", "case_res_breached_on", []),
+                )
+            ),
             models.Index(
                 fields=["confirmation_due_at"],
                 name="case_confirmation_due",
