@@ -206,12 +206,12 @@ def open_case_counts(user, scope: Scope | None = None) -> dict[str, int]:
         scoped_cases(user, scope)
         .filter(OPEN)
         .aggregate(
-            open=Count("id", filter=OPEN),
+            open=Count("id"),
             unassigned=Count("id", filter=Q(status=S.UNASSIGNED)),
             triage=Count("id", filter=Q(status=S.TRIAGE)),
             waiting=Count("id", filter=Q(status=S.WAITING)),
             resolved=Count("id", filter=Q(status=S.RESOLVED)),
-            **_sla_state_counts(within=OPEN),
+            **_sla_state_counts(),
         )
     )
 
@@ -249,9 +249,8 @@ def sla_watchlist(
     return {"state": state, "cases": listed, "total": total}
 
 
-def _sla_state_counts(within: Q | None = None) -> dict[str, Count]:
-    within = within or Q()
-    return {state: Count("id", filter=within & Q(sla_state=state)) for state in SlaState.values}
+def _sla_state_counts() -> dict[str, Count]:
+    return {state: Count("id", filter=Q(sla_state=state)) for state in SlaState.values}
 
 
 def _open_counts_by(cases: QuerySet[Case], *fields: str, **expressions) -> QuerySet:

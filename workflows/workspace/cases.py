@@ -167,6 +167,12 @@ def _ordered(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
 # --- Filters -------------------------------------------------------------------------------
 
 
+def _name(username: str, first: str, last: str) -> str:
+    """A person's name as the lists show it, from their user's columns read as plain values
+    (what `User.get_full_name() or username` says of a loaded user)."""
+    return f"{first} {last}".strip() or username
+
+
 class LongSelect(forms.Select):
     """A select of many options (every consultant of the federation), its options written here
     rather than through Django's per-option widget templates: those cost a supervisor's page
@@ -316,7 +322,7 @@ class CaseListFilter(django_filters.FilterSet):
         choices = [(NOBODY, _("Nobody (not assigned)")), (ME, _("Me"))]
         for user_id, username, first, last in people:
             self._assignee_ids[username] = user_id
-            choices.append((username, f"{first} {last}".strip() or username))
+            choices.append((username, _name(username, first, last)))
         self.filters["assignee"].extra["choices"] = choices
 
     # Each filter method receives a value its field has already checked against its choices.
@@ -416,7 +422,7 @@ def views_of(user) -> tuple[list[SavedView], list[SharedView]]:
         .order_by("name", "id")
     )
     shared = [
-        SharedView(pk, name, area_id, f"{first} {last}".strip() or username)
+        SharedView(pk, name, area_id, _name(username, first, last))
         for pk, name, area_id, username, first, last in SavedView.objects.filter(
             shared_with_area_id__in=roles_of(user).staff_area_ids
         )
@@ -895,7 +901,7 @@ def bulk_consultants(roles: Roles) -> list[tuple[str, str]]:
         .distinct()
     )
     return [
-        (str(user_id), f"{(f'{first} {last}'.strip() or username)} ({office})")
+        (str(user_id), f"{_name(username, first, last)} ({office})")
         for user_id, username, first, last, office in rows
     ]
 
